@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# llm-proxy build script. Verbs:
+#   test     format check, build (warnings are errors), unit + TestHost tests, AOT publish (fails on any IL/AOT
+#            warning), E2E tests against the published binary. Last line: "N passed, M failed".
+#   publish  Native AOT publish to artifacts/llm-proxy (one self-contained executable).
+#   run      publish if needed, then start the proxy (stub provider on 127.0.0.1:8000 unless configured otherwise).
+#   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
+# Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.sh run --port 9000).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT="$PWD"
+ARTIFACTS="$ROOT/artifacts"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_GENERATE_ASPNET_CERTIFICATE=false
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+rid() {
+  case "$(uname -m)" in
+    x86_64|amd64) echo linux-x64 ;;
+    aarch64|arm64) echo linux-arm64 ;;
+    *) die "unsupported architecture $(uname -m)" ;;
+  esac
+}
+
+ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || die "the .NET 10 SDK is required (dotnet not on PATH)"
+  local major
+  major="$(dotnet --version 2>/dev/null | cut -d. -f1)"
+  [ "${major:-0}" -ge 10 ] || die "the .NET 10 SDK is required (found $(dotnet --version 2>/dev/null || echo none))"
+}
+
+# Native AOT links with clang and needs zlib's headers (https://aka.ms/nativeaot-prerequisites).
+ensure_aot_prereqs() {
+  if command -v clang >/dev/null 2>&1 && [ -f /usr/include/zlib.h ]; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Native AOT prerequisites (clang, zlib1g-dev)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null
+  else
+    die "Native AOT needs clang and zlib1g-dev: sudo apt-get install clang zlib1g-dev"
+  fi
+}
+
+# Debian packages the E2E layer uses (promtool validates a real /metrics scrape).
+ensure_apt_package() { # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing $2"
+    apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  else
+    die "$1 is required: sudo apt-get install $2"
+  fi
+}
+
+publish() {
+  ensure_dotnet
+  ensure_aot_prereqs
+  local out="$ARTIFACTS/publish" logfile="$ARTIFACTS/publish.log"
+  mkdir -p "$ARTIFACTS"
+  rm -rf "$out"
+  log "AOT publish ($(rid))"
+  if ! dotnet publish src/LlmProxy/LlmProxy.csproj -c Release -r "$(rid)" -o "$out" -nologo >"$logfile" 2>&1; then
+    cat "$logfile" >&2
+    return 1
+  fi
+  # Zero trim/AOT warnings is a rule, not a wish: any IL/AOT warning fails the publish.
+  if grep -Eq 'warning (IL[0-9]+|AOT)' "$logfile"; then
+    grep -E 'warning (IL[0-9]+|AOT)' "$logfile" | sort -u >&2
+    echo "build.sh: the AOT publish produced trim/AOT warnings" >&2
+    return 1
+  fi
+  install -m 0755 "$out/llm-proxy" "$ARTIFACTS/llm-proxy"
+  mkdir -p "$ARTIFACTS/symbols"
+  [ -f "$out/llm-proxy.dbg" ] && mv "$out/llm-proxy.dbg" "$ARTIFACTS/symbols/llm-proxy.dbg"
+  rm -rf "$out"
+  log "published $ARTIFACTS/llm-proxy ($(du -h "$ARTIFACTS/llm-proxy" | cut -f1))"
+}
+
+needs_publish() {
+  [ ! -x "$ARTIFACTS/llm-proxy" ] && return 0
+  [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$ARTIFACTS/llm-proxy" -type f -print -quit 2>/dev/null)" ]
+}
+
+# --- test --------------------------------------------------------------------------------------------------
+PASSED=0
+FAILED=0
+RESULTS="$ARTIFACTS/test-results"
+
+gate() { # name command...: a build step that counts as one failure when it fails
+  local name="$1"; shift
+  log "$name"
+  if "$@"; then return 0; fi
+  echo "build.sh: FAILED: $name" >&2
+  FAILED=$((FAILED + 1))
+  return 1
+}
+
+count_trx() { # adds the counters of every .trx under $1
+  local file total passed failed
+  for file in "$1"/*.trx; do
+    [ -f "$file" ] || continue
+    passed=$(grep -o '<Counters [^>]*' "$file" | grep -o 'passed="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    failed=$(grep -o '<Counters [^>]*' "$file" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    total=$(grep -o '<Counters [^>]*' "$file" | grep -o 'total="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    PASSED=$((PASSED + passed))
+    # Tests that never ran (crashed host, aborted run) count as failed, not as nothing.
+    FAILED=$((FAILED + total - passed))
+  done
+}
+
+run_tests() { # name project
+  local name="$1" project="$2" dir="$RESULTS/$1"
+  rm -rf "$dir"
+  log "$name tests"
+  local rc=0
+  dotnet test "$project" -c Release --no-build --logger "trx" --logger "console;verbosity=minimal" --results-directory "$dir" || rc=$?
+  if ! ls "$dir"/*.trx >/dev/null 2>&1; then
+    echo "build.sh: $name tests produced no results" >&2
+    FAILED=$((FAILED + 1))
+    return
+  fi
+  count_trx "$dir"
+  [ "$rc" = 0 ] || echo "build.sh: $name tests failed" >&2
+}
+
+test_all() {
+  ensure_dotnet
+  mkdir -p "$RESULTS"
+  gate "restore" dotnet restore LlmProxy.sln -nologo -v q || { finish; return; }
+  gate "format check (dotnet format --verify-no-changes)" dotnet format LlmProxy.sln --verify-no-changes --no-restore -v q || true
+  if gate "build (warnings are errors)" dotnet build LlmProxy.sln -c Release --no-restore -nologo -v q; then
+    run_tests "unit+testhost" tests/LlmProxy.Tests/LlmProxy.Tests.csproj
+  fi
+  if gate "AOT publish (zero IL/AOT warnings)" publish; then
+    ensure_apt_package promtool prometheus
+    LLMPROXY_BINARY="$ARTIFACTS/llm-proxy" run_tests "e2e" tests/LlmProxy.E2E/LlmProxy.E2E.csproj
+  else
+    # The E2E layer never skips: without a binary it counts as failed.
+    FAILED=$((FAILED + 1))
+  fi
+  finish
+}
+
+finish() {
+  echo
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" = 0 ]
+}
+
+# --- verbs -------------------------------------------------------------------------------------------------
+verb="${1:-}"
+[ $# -gt 0 ] && shift
+case "$verb" in
+  test) test_all ;;
+  publish) publish ;;
+  run)
+    if needs_publish; then publish; fi
+    exec "$ARTIFACTS/llm-proxy" "$@"
+    ;;
+  dev)
+    ensure_dotnet
+    envfile=()
+    [ -f .env ] && envfile=(--env-file "$ROOT/.env")
+    exec dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- "${envfile[@]}" "$@"
+    ;;
+  *)
+    echo "usage: ./build.sh {test|publish|run|dev} [args]" >&2
+    exit 64
+    ;;
+esac

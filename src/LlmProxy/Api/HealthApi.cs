@@ -1,0 +1,17 @@
+using LlmProxy.Json;
+
+namespace LlmProxy.Api;
+
+/// <summary><c>GET /healthz</c>: 200 "ok", or 503 "draining" while shutting down (CONTRACT §2.1). Never limited, no auth.</summary>
+public static class HealthApi
+{
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", (HealthState health) =>
+        {
+            var report = health.Report();
+            return Results.Json(report, ProxyJsonContext.Default.HealthResponse, statusCode: health.IsDraining ? 503 : 200);
+        }).WithName("healthz");
+        return routes;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Unicode;
+using LlmProxy.Configuration;
+using LlmProxy.Edge;
+using LlmProxy.Json;
+using LlmProxy.Providers;
+
+namespace LlmProxy.Api;
+
+/// <summary>
+/// /proxy and /proxy/stream (CONTRACT §2.2): content type → bounded body read → parse and validate (every problem) →
+/// route by model → provider. Hostile bodies end as 400/413/415/422, never 500.
+/// </summary>
+public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter router)
+{
+    public async Task HandleAsync(HttpContext context, bool stream)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (!JsonContentType.IsJson(context.Request.ContentType))
+        {
+            await ErrorWriter.WriteAsync(context, 415, context.Request.ContentType is null
+                ? "Content-Type header is missing; send application/json"
+                : "Content-Type must be application/json");
+            return;
+        }
+        using var body = await RequestBodyReader.ReadAsync(context.Request, settings, cancellationToken);
+        if (body is null)
+        {
+            await ErrorWriter.WriteAsync(context, 413, $"Request body is larger than the limit of {settings.EffectiveMaxRequestBytes} bytes");
+            return;
+        }
+        // JsonDocument checks UTF-8 only when a string is read; check the whole body up front (vectorised) instead.
+        if (!Utf8.IsValid(body.Span))
+        {
+            await ErrorWriter.WriteAsync(context, 400, "Request body is not valid UTF-8");
+            return;
+        }
+        var problems = new List<ValidationProblem>();
+        ChatRequest? request;
+        try
+        {
+            request = SeedRequestParser.Parse(body.Memory, problems);
+        }
+        catch (JsonException e)
+        {
+            await ErrorWriter.WriteAsync(context, 400, $"Request body is not valid JSON: {e.Message}");
+            return;
+        }
+        if (request is null)
+        {
+            await ErrorWriter.WriteValidationAsync(context, problems);
+            return;
+        }
+
+        var provider = router.Resolve(request.Model);
+        if (stream)
+        {
+            await provider.StreamAsync(request, context, cancellationToken);
+            return;
+        }
+        var completion = await provider.CompleteAsync(request, context, cancellationToken);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, completion, ProxyJsonContext.Default.ChatCompletion, cancellationToken);
+    }
+}

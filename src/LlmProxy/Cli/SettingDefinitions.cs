@@ -1,0 +1,30 @@
+namespace LlmProxy.Cli;
+
+/// <summary>The table of CONTRACT §1, one definition per setting, in the order --help shows them.</summary>
+internal static class SettingDefinitions
+{
+    public static readonly SettingDefinition Host = new("HOST", "--host", "127.0.0.1", "Address to listen on.");
+    public static readonly SettingDefinition Port = new("PORT", "--port", "8000", "TCP port to listen on (0 picks a free port).");
+    public static readonly SettingDefinition Provider = new("LLM_PROVIDER", "--provider", "stub", "Provider when no map entry matches: stub or ollama.");
+    public static readonly SettingDefinition ModelProviderMap = new("MODEL_PROVIDER_MAP", "--model-provider-map", "", "model=provider or prefix*=provider, comma-separated.");
+    public static readonly SettingDefinition BaseUrl = new("OPENAI_COMPAT_BASE_URL", "--openai-compat-base-url", "http://localhost:11434/v1", "Base URL of the OpenAI-compatible upstream.");
+    public static readonly SettingDefinition ApiKey = new("OPENAI_COMPAT_API_KEY", "--openai-compat-api-key", "", "Bearer key sent upstream when the client's Authorization is not forwarded (secret).", isSecret: true);
+    public static readonly SettingDefinition CorsOrigins = new("CORS_ALLOW_ORIGINS", "--cors-allow-origins", "*", "Allowed CORS origins, comma-separated, or *.");
+    public static readonly SettingDefinition LogRequests = new("LOG_REQUESTS", "--log-requests", "false", "Write one JSON line per request to stdout.", isFlagSwitch: true);
+    public static readonly SettingDefinition LogLevel = new("LOG_LEVEL", "--log-level", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL.");
+    public static readonly SettingDefinition MaxRequestBytes = new("MAX_REQUEST_BYTES", "--max-request-bytes", "0", "Largest request body in bytes; 0 = the built-in ceiling of 30000000.");
+    public static readonly SettingDefinition RateLimitEnabled = new("RATE_LIMIT_ENABLED", "--rate-limit-enabled", "false", "Limit requests per client on /proxy* and /v1/*.", isFlagSwitch: true);
+    public static readonly SettingDefinition RateLimitWindow = new("RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-window-seconds", "60", "Fixed rate-limit window in seconds.");
+    public static readonly SettingDefinition RateLimitMax = new("RATE_LIMIT_MAX_REQUESTS", "--rate-limit-max-requests", "60", "Requests allowed per client per window.");
+    public static readonly SettingDefinition ApiKeys = new("PROXY_API_KEYS", "--api-keys", "", "Accepted proxy API keys, comma-separated (secret).", isSecret: true);
+    public static readonly SettingDefinition ApiKeysFile = new("PROXY_API_KEYS_FILE", "--api-keys-file", "", "File of accepted proxy API keys, one per line, # comments.");
+    public static readonly SettingDefinition ConnectTimeout = new("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", "10", "Upstream connect timeout in seconds.");
+    public static readonly SettingDefinition UpstreamTimeout = new("UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", "600", "Longest upstream silence in seconds, first token included.");
+    public static readonly SettingDefinition ShutdownTimeout = new("SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", "30", "Drain time for in-flight requests on SIGTERM/SIGINT.");
+
+    public static readonly IReadOnlyList<SettingDefinition> All =
+    [
+        Host, Port, Provider, ModelProviderMap, BaseUrl, ApiKey, CorsOrigins, LogRequests, LogLevel, MaxRequestBytes,
+        RateLimitEnabled, RateLimitWindow, RateLimitMax, ApiKeys, ApiKeysFile, ConnectTimeout, UpstreamTimeout, ShutdownTimeout,
+    ];
+}

@@ -1,0 +1,243 @@
+using System.CommandLine;
+using System.Globalization;
+using LlmProxy.Configuration;
+
+namespace LlmProxy.Cli;
+
+/// <summary>
+/// The one pure function from (flags, environment, env-file) to <see cref="ProxySettings"/>.
+/// Precedence per CONTRACT §1: flag &gt; environment &gt; --env-file &gt; default. Any bad value throws
+/// <see cref="SettingsException"/> naming where it came from (the flag, or the variable) and the value.
+/// </summary>
+internal static class SettingsResolver
+{
+    /// <summary>Bodies are buffered in one array: 1 GiB keeps every size an <c>int</c> with room to spare.</summary>
+    public const long MaxBodyLimit = 1L << 30;
+
+    public static ProxySettings Resolve(
+        ParseResult parseResult,
+        IReadOnlyDictionary<string, string> environment,
+        Option<string?> envFileOption,
+        Func<string, string> readFile)
+    {
+        var fileValues = LoadEnvFile(parseResult, envFileOption, readFile);
+        var source = new Source(parseResult, environment, fileValues);
+        var defaults = new ProxySettings();
+
+        var host = source.Get(SettingDefinitions.Host) is { } h ? ParseHost(h) : defaults.Host;
+        var port = source.Get(SettingDefinitions.Port) is { } p ? ParseInt(p, 0, 65535, "an integer from 0 to 65535") : defaults.Port;
+        var provider = source.Get(SettingDefinitions.Provider) is { } pr
+            ? ProviderNames.Normalize(pr.Value) ?? throw pr.Invalid($"unknown provider (known: {string.Join(", ", ProviderNames.All)})")
+            : defaults.DefaultProvider;
+        var map = defaults.ModelProviderMap;
+        if (source.Get(SettingDefinitions.ModelProviderMap) is { } m)
+        {
+            try
+            {
+                map = ModelProviderMap.Parse(m.Value);
+            }
+            catch (FormatException e)
+            {
+                throw m.Invalid(e.Message);
+            }
+        }
+        var baseUrl = source.Get(SettingDefinitions.BaseUrl) is { } b ? ParseBaseUrl(b) : defaults.OpenAiCompatBaseUrl;
+        var apiKey = source.Get(SettingDefinitions.ApiKey) is { } k && k.Value.Trim().Length > 0 ? k.Value.Trim() : null;
+        var origins = source.Get(SettingDefinitions.CorsOrigins) is { } o ? ParseOrigins(o) : defaults.CorsAllowOrigins;
+        var logRequests = source.Get(SettingDefinitions.LogRequests) is { } lr ? ParseBool(lr) : defaults.LogRequests;
+        var logLevel = source.Get(SettingDefinitions.LogLevel) is { } ll ? ParseLogLevel(ll) : defaults.LogLevel;
+        var maxBytes = source.Get(SettingDefinitions.MaxRequestBytes) is { } mb ? ParseLong(mb, 0, MaxBodyLimit, "a whole number of bytes from 0 to 1073741824") : defaults.MaxRequestBytes;
+        var rateEnabled = source.Get(SettingDefinitions.RateLimitEnabled) is { } re ? ParseBool(re) : defaults.RateLimitEnabled;
+        var window = source.Get(SettingDefinitions.RateLimitWindow) is { } w ? ParseInt(w, 1, 86_400 * 366, "a positive whole number of seconds") : defaults.RateLimitWindowSeconds;
+        var maxRequests = source.Get(SettingDefinitions.RateLimitMax) is { } mr ? ParseInt(mr, 1, int.MaxValue, "a positive whole number") : defaults.RateLimitMaxRequests;
+        var keys = new List<string>();
+        if (source.Get(SettingDefinitions.ApiKeys) is { } ak)
+        {
+            keys.AddRange(SplitList(ak.Value));
+        }
+        if (source.Get(SettingDefinitions.ApiKeysFile) is { } akf && akf.Value.Trim().Length > 0)
+        {
+            keys.AddRange(ReadKeysFile(akf, readFile));
+        }
+        var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
+        var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
+        var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
+
+        return new ProxySettings
+        {
+            Host = host,
+            Port = port,
+            DefaultProvider = provider,
+            ModelProviderMap = map,
+            OpenAiCompatBaseUrl = baseUrl,
+            OpenAiCompatApiKey = apiKey,
+            CorsAllowOrigins = origins,
+            LogRequests = logRequests,
+            LogLevel = logLevel,
+            MaxRequestBytes = maxBytes,
+            RateLimitEnabled = rateEnabled,
+            RateLimitWindowSeconds = window,
+            RateLimitMaxRequests = maxRequests,
+            ApiKeys = keys.Distinct(StringComparer.Ordinal).ToArray(),
+            UpstreamConnectTimeout = connect,
+            UpstreamTimeout = upstream,
+            ShutdownTimeout = shutdown,
+        };
+    }
+
+    private static Dictionary<string, string> LoadEnvFile(ParseResult parseResult, Option<string?> envFileOption, Func<string, string> readFile)
+    {
+        var path = parseResult.GetValue(envFileOption);
+        if (path is null)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+        string text;
+        try
+        {
+            text = readFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SettingsException($"--env-file '{path}': cannot read the file ({e.GetType().Name})");
+        }
+        try
+        {
+            return EnvFile.Parse(text, path);
+        }
+        catch (FormatException e)
+        {
+            throw new SettingsException($"--env-file {e.Message}");
+        }
+    }
+
+    private static string ParseHost(RawValue raw)
+    {
+        // Kestrel binds addresses, not names: an IP literal, or "localhost" (both loopbacks).
+        var host = raw.Value.Trim();
+        return System.Net.IPAddress.TryParse(host, out _) || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            ? host
+            : throw raw.Invalid("expected an IP address (such as 127.0.0.1 or 0.0.0.0) or localhost");
+    }
+
+    private static int ParseInt(RawValue raw, int min, int max, string expected) =>
+        int.TryParse(raw.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw raw.Invalid($"expected {expected}");
+
+    private static long ParseLong(RawValue raw, long min, long max, string expected) =>
+        long.TryParse(raw.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw raw.Invalid($"expected {expected}");
+
+    private static TimeSpan ParseSeconds(RawValue raw, bool allowZero = false)
+    {
+        if (double.TryParse(raw.Value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+            && double.IsFinite(seconds) && (seconds > 0 || (allowZero && seconds == 0)) && seconds <= 31_536_000)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+        throw raw.Invalid(allowZero ? "expected a number of seconds, 0 or more" : "expected a positive number of seconds");
+    }
+
+    internal static bool ParseBool(RawValue raw) => raw.Value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw raw.Invalid("expected true/false, 1/0, yes/no or on/off"),
+    };
+
+    private static string ParseLogLevel(RawValue raw)
+    {
+        var level = raw.Value.Trim().ToUpperInvariant();
+        return level is "DEBUG" or "INFO" or "WARNING" or "ERROR" or "CRITICAL"
+            ? level
+            : throw raw.Invalid("expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
+    }
+
+    private static Uri ParseBaseUrl(RawValue raw)
+    {
+        var text = raw.Value.Trim();
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            && uri.Host.Length > 0 && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment))
+        {
+            // Keep a trailing slash so relative paths ("chat/completions") append instead of replacing "v1".
+            return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+        }
+        throw raw.Invalid("expected an absolute http:// or https:// URL without query");
+    }
+
+    private static string[] ParseOrigins(RawValue raw)
+    {
+        var origins = SplitList(raw.Value);
+        if (origins.Length == 0)
+        {
+            throw raw.Invalid("expected * or a comma-separated list of origins such as http://localhost:3000");
+        }
+        foreach (var origin in origins)
+        {
+            if (origin == "*")
+            {
+                continue;
+            }
+            // An origin is scheme://host[:port] (RFC 6454 §6.2): no path, query or fragment.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Host.Length == 0
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                || uri.GetLeftPart(UriPartial.Authority).Length != origin.TrimEnd('/').Length)
+            {
+                throw raw.Invalid($"'{origin}' is not an origin (expected scheme://host[:port])");
+            }
+        }
+        return origins.Contains("*") ? ["*"] : origins.Select(o => o.TrimEnd('/')).ToArray();
+    }
+
+    private static string[] ReadKeysFile(RawValue raw, Func<string, string> readFile)
+    {
+        var path = raw.Value.Trim();
+        string text;
+        try
+        {
+            text = readFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw raw.Invalid($"cannot read the file ({e.GetType().Name})");
+        }
+        var keys = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToArray();
+        return keys.Length > 0 ? keys : throw raw.Invalid("the file holds no key");
+    }
+
+    private static string[] SplitList(string value) =>
+        value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Where each setting's value comes from, highest precedence first.</summary>
+    private sealed class Source(ParseResult parseResult, IReadOnlyDictionary<string, string> environment, Dictionary<string, string> file)
+    {
+        public RawValue? Get(SettingDefinition setting)
+        {
+            if (parseResult.GetResult(setting.Option) is { } optionResult)
+            {
+                // A switch given alone (--log-requests) means true.
+                var value = optionResult.Tokens.Count == 0 ? "true" : optionResult.Tokens[0].Value;
+                return new RawValue(value, setting.Flag, setting.IsSecret);
+            }
+            if (environment.TryGetValue(setting.EnvName, out var env))
+            {
+                return new RawValue(env, setting.EnvName, setting.IsSecret);
+            }
+            if (file.TryGetValue(setting.EnvName, out var fromFile))
+            {
+                return new RawValue(fromFile, $"{setting.EnvName} (from --env-file)", setting.IsSecret);
+            }
+            return null;
+        }
+    }
+}
+
+/// <summary>A raw setting value and the name of where it came from, for error messages.</summary>
+internal sealed record RawValue(string Value, string Origin, bool IsSecret)
+{
+    /// <summary>"invalid RATE_LIMIT_MAX_REQUESTS='lots': expected a positive whole number"; secrets are never echoed.</summary>
+    public SettingsException Invalid(string why) =>
+        new(IsSecret ? $"invalid {Origin}: {why}" : $"invalid {Origin}='{Value}': {why}");
+}

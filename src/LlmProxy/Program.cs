@@ -1,0 +1,3 @@
+using LlmProxy.Cli;
+
+return ProxyCommandLine.Run(args);
