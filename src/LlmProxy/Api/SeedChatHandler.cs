@@ -53,6 +53,9 @@ public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter route
         }
 
         var provider = router.Resolve(request.Model);
+        var facts = RequestFacts.For(context);
+        facts.Model = request.Model;
+        facts.Provider = provider.Name;
         if (stream)
         {
             await provider.StreamAsync(request, context, cancellationToken);
