@@ -5,6 +5,8 @@
 #   publish  Native AOT publish to artifacts/llm-proxy (one self-contained executable).
 #   run      publish if needed, then start the proxy (stub provider on 127.0.0.1:8000 unless configured otherwise).
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
+#   bench    benchmarks (bench/run.py): llm-proxy beside a direct call and nginx proxy_pass, streaming, leak check,
+#            footprint, micro-benchmarks; rewrites docs/BENCHMARKS.md. `./build.sh bench --help` lists its options.
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.sh run --port 9000).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -151,6 +153,37 @@ finish() {
   [ "$FAILED" = 0 ]
 }
 
+# --- bench -------------------------------------------------------------------------------------------------
+# The fake upstream is published Native AOT like the proxy, so that it is not the bottleneck of what it serves.
+publish_fake_upstream() {
+  local out="$ARTIFACTS/bench/fake-upstream-publish" bin="$ARTIFACTS/bench/fake-upstream"
+  if [ -x "$bin" ] && [ -z "$(find bench/FakeUpstream Directory.Build.props -newer "$bin" -type f -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]; then
+    return
+  fi
+  log "AOT publish of the fake upstream"
+  mkdir -p "$ARTIFACTS/bench"
+  dotnet publish bench/FakeUpstream/FakeUpstream.csproj -c Release -r "$(rid)" -o "$out" -nologo >"$ARTIFACTS/bench/fake-publish.log" 2>&1 \
+    || { cat "$ARTIFACTS/bench/fake-publish.log" >&2; return 1; }
+  install -m 0755 "$out/fake-upstream" "$bin"
+  rm -rf "$out"
+}
+
+bench() {
+  ensure_dotnet
+  ensure_aot_prereqs
+  ensure_apt_package wrk wrk
+  ensure_apt_package nginx nginx
+  ensure_apt_package python3 python3
+  ensure_apt_package taskset util-linux
+  # perf is optional: without it the profile section says so and the rest runs.
+  if ! command -v perf >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null 2>&1 || log "linux-perf not installable: no profile"
+  fi
+  if needs_publish; then publish; fi
+  publish_fake_upstream
+  python3 bench/run.py "$@"
+}
+
 # --- verbs -------------------------------------------------------------------------------------------------
 verb="${1:-}"
 [ $# -gt 0 ] && shift
@@ -161,6 +194,7 @@ case "$verb" in
     if needs_publish; then publish; fi
     exec "$ARTIFACTS/llm-proxy" "$@"
     ;;
+  bench) bench "$@" ;;
   dev)
     ensure_dotnet
     envfile=()
@@ -168,7 +202,7 @@ case "$verb" in
     exec dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- "${envfile[@]}" "$@"
     ;;
   *)
-    echo "usage: ./build.sh {test|publish|run|dev} [args]" >&2
+    echo "usage: ./build.sh {test|publish|run|dev|bench} [args]" >&2
     exit 64
     ;;
 esac

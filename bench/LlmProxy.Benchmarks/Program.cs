@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(LlmProxy.Benchmarks.BenchBodies).Assembly).Run(args);
