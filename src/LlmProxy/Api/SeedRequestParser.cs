@@ -31,7 +31,10 @@ public static class SeedRequestParser
         {
             problems.Add(new ValidationProblem("model", $"expected a string, got {Describe(modelElement.ValueKind)}", "type_error"));
         }
-        else if ((model = modelElement.GetString()!).Trim().Length == 0)
+        else if ((model = ReadString(modelElement, "model", problems)) is null)
+        {
+        }
+        else if (model.Trim().Length == 0)
         {
             problems.Add(new ValidationProblem("model", "must be a non-empty string", "value_error"));
         }
@@ -84,7 +87,10 @@ public static class SeedRequestParser
         {
             problems.Add(new ValidationProblem($"{at}.role", $"expected a string, got {Describe(roleElement.ValueKind)}", "type_error"));
         }
-        else if ((role = roleElement.GetString()) is not ("system" or "user" or "assistant"))
+        else if ((role = ReadString(roleElement, $"{at}.role", problems)) is null)
+        {
+        }
+        else if (role is not ("system" or "user" or "assistant"))
         {
             problems.Add(new ValidationProblem($"{at}.role", "must be one of system, user, assistant", "value_error"));
             role = null;
@@ -99,7 +105,10 @@ public static class SeedRequestParser
         {
             problems.Add(new ValidationProblem($"{at}.content", $"expected a string, got {Describe(contentElement.ValueKind)}", "type_error"));
         }
-        else if ((content = contentElement.GetString()!).Length == 0)
+        else if ((content = ReadString(contentElement, $"{at}.content", problems)) is null)
+        {
+        }
+        else if (content.Length == 0)
         {
             problems.Add(new ValidationProblem($"{at}.content", "must be a non-empty string", "value_error"));
         }
@@ -109,6 +118,23 @@ public static class SeedRequestParser
             messages.Add(new ChatMessage(role, content));
         }
         return role;
+    }
+
+    /// <summary>
+    /// The string's value, or null with a problem recorded when it holds a lone surrogate escape such as
+    /// <c>"\ud800"</c>: valid JSON grammar (RFC 8259 §8.2 calls its behaviour unpredictable) but no valid text.
+    /// </summary>
+    private static string? ReadString(JsonElement element, string loc, List<ValidationProblem> problems)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            problems.Add(new ValidationProblem(loc, "must be valid Unicode text (contains a lone surrogate escape)", "value_error"));
+            return null;
+        }
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

@@ -28,7 +28,7 @@ public static class ProxyApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = settings.EffectiveMaxRequestBytes;
+            KestrelLimits.Apply(kestrel.Limits, settings.EffectiveMaxRequestBytes);
             if (IPAddress.TryParse(settings.Host, out var address))
             {
                 kestrel.Listen(address, settings.Port);

@@ -86,6 +86,8 @@ public class SeedProxyApiTests
     [InlineData("""{"model":"m","messages":[{"role":"assistant","content":"x"}]}""", "messages[0].role")]
     [InlineData("""[{"model":"m"}]""", "body")]
     [InlineData("\"just a string\"", "body")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"\ud800"}]}""", "messages[0].content")]
+    [InlineData("""{"model":"\udfff","messages":[{"role":"user","content":"x"}]}""", "model")]
     public async Task Each_rule_is_enforced(string body, string loc)
     {
         await using var proxy = await TestProxy.StartAsync();
