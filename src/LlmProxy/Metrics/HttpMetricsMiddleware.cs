@@ -20,7 +20,9 @@ public sealed class HttpMetricsMiddleware(RequestDelegate next, HttpMetrics http
         try
         {
             await next(context);
-            status = context.Response.StatusCode;
+            // A handler that stops quietly when the client leaves (a stream whose reader hung up) still did not
+            // deliver its answer: record it as 499, not as the 200 whose headers went out first.
+            status = context.RequestAborted.IsCancellationRequested ? StatusCodeLabels.ClientClosedRequest : context.Response.StatusCode;
         }
         catch (Exception e)
         {

@@ -108,6 +108,59 @@ public class MetricsApiTests
         Assert.DoesNotContain("sk-very-secret-value", await ScrapeAsync(proxy), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/test/hang/quiet")]
+    [InlineData("/test/hang/throw")]
+    public async Task A_client_that_leaves_mid_answer_is_recorded_as_499(string path)
+    {
+        await using var proxy = await TestProxy.StartAsync(configureEndpoints: app =>
+        {
+            app.MapGet("/test/hang/quiet", async (HttpContext context) =>
+            {
+                await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stops quietly, as a stream relay does when its reader is gone.
+                }
+            });
+            app.MapGet("/test/hang/throw", async (HttpContext context) =>
+            {
+                await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            });
+        });
+        using (var cts = new CancellationTokenSource())
+        {
+            using var response = await proxy.Client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await cts.CancelAsync();
+            response.Dispose();
+        }
+
+        var expected = $"http_requests_total{{method=\"GET\",path=\"{path}\",status=\"499\"}} 1\n";
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string text;
+        do
+        {
+            text = await ScrapeAsync(proxy);
+        }
+        while (!text.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Delay());
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.Contains("http_requests_in_flight 1\n", text, StringComparison.Ordinal);
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(20);
+        return true;
+    }
+
     private static async Task<string> ScrapeAsync(TestProxy proxy)
     {
         using var response = await proxy.Client.GetAsync("/metrics");
