@@ -75,6 +75,17 @@ public class MetricsScrapeTests
         Assert.InRange(start, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 120, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
     }
 
+    [Fact]
+    public async Task Promtool_as_run_here_does_reject_a_broken_exposition()
+    {
+        // Negative control: the check above means something only if this promtool parses and lints for real.
+        var (lintExit, lintOutput) = await PromtoolCheckAsync("# HELP jobs Jobs.\n# TYPE jobs counter\njobs 1\n"u8.ToArray());
+        Assert.NotEqual(0, lintExit);
+        Assert.Contains("_total", lintOutput, StringComparison.Ordinal);
+        var (parseExit, _) = await PromtoolCheckAsync("# TYPE h histogram\nh_bucket{le=\"1\" 1\n"u8.ToArray());
+        Assert.NotEqual(0, parseExit);
+    }
+
     private static string Chat(string model) =>
         $$"""{"model":"{{JsonEncodedText.Encode(model)}}","messages":[{"role":"user","content":"hello"}]}""";
 
