@@ -3,6 +3,7 @@ using System.Text.Unicode;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
 using LlmProxy.Json;
+using LlmProxy.Metrics;
 using LlmProxy.Providers;
 
 namespace LlmProxy.Api;
@@ -11,7 +12,7 @@ namespace LlmProxy.Api;
 /// /proxy and /proxy/stream (CONTRACT §2.2): content type → bounded body read → parse and validate (every problem) →
 /// route by model → provider. Hostile bodies end as 400/413/415/422, never 500.
 /// </summary>
-public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter router)
+public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter router, LlmMetrics metrics)
 {
     public async Task HandleAsync(HttpContext context, bool stream)
     {
@@ -58,6 +59,7 @@ public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter route
         facts.Provider = provider.Name;
         if (stream)
         {
+            using var open = metrics.TrackStream();
             await provider.StreamAsync(request, context, cancellationToken);
             return;
         }

@@ -3,13 +3,14 @@ using LlmProxy.Api;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
 using LlmProxy.Json;
+using LlmProxy.Metrics;
 using LlmProxy.Providers;
 
 namespace LlmProxy.Hosting;
 
 /// <summary>
 /// Builds the web application from resolved settings. The pipeline order is the request flow of ARCHITECTURE.md:
-/// request id → error handler → routing → body limit → auth → route → provider.
+/// request id → error handler → routing → metrics → body limit → auth → route → provider.
 /// </summary>
 public static class ProxyApp
 {
@@ -48,6 +49,7 @@ public static class ProxyApp
         builder.Services.AddSingleton<IChatProvider, StubProvider>();
         builder.Services.AddSingleton<ProviderRouter>();
         builder.Services.AddSingleton<SeedChatHandler>();
+        builder.Services.AddProxyMetrics();
 
         configureBuilder?.Invoke(builder);
 
@@ -58,11 +60,13 @@ public static class ProxyApp
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseRouting();
+        app.UseHttpMetrics();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
 
         app.MapHealthApi();
         app.MapSeedProxyApi();
+        app.MapMetricsApi();
         configureEndpoints?.Invoke(app);
         return app;
     }

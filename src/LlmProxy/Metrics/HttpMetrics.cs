@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+
+namespace LlmProxy.Metrics;
+
+/// <summary>
+/// The seed's HTTP metrics (CONTRACT §7): <c>http_requests_total</c> and <c>http_request_duration_seconds</c> by
+/// method, route template and status, and <c>http_requests_in_flight</c>. Every label value is bounded: methods fold
+/// into the standard set, paths are route templates or <see cref="UnmatchedPath"/>, statuses are 100–599.
+/// </summary>
+public sealed class HttpMetrics
+{
+    /// <summary>The <c>path</c> of every request no route matched (404s, 405s): never the raw URL, which the client picks.</summary>
+    public const string UnmatchedPath = "unmatched";
+
+    private readonly ConcurrentDictionary<LabelKey, HttpSeries> _series = new();
+    private readonly Counter _requests;
+    private readonly Histogram _duration;
+
+    public HttpMetrics(MetricsRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        _requests = registry.CreateCounter("http_requests_total",
+            "HTTP requests answered, by method, route template and status.", "method", "path", "status");
+        _duration = registry.CreateHistogram("http_request_duration_seconds",
+            "Time from the request reaching the proxy to the end of its response (whole stream included), in seconds.",
+            Histogram.LlmDurationBuckets, "method", "path", "status");
+        InFlight = registry.CreateGauge("http_requests_in_flight", "HTTP requests being served right now.").Labels();
+    }
+
+    public GaugeChild InFlight { get; }
+
+    /// <summary>The <c>path</c> label of a request: its route template (e.g. <c>/proxy/stream</c>), or <see cref="UnmatchedPath"/>.</summary>
+    public static string PathLabel(HttpContext context) =>
+        context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template } ? template : UnmatchedPath;
+
+    /// <summary>Records one finished request. <paramref name="method"/> and <paramref name="path"/> are label values already.</summary>
+    public void Observe(string method, string path, int status, double seconds)
+    {
+        var key = new LabelKey(method, path, StatusCodeLabels.For(status));
+        if (!_series.TryGetValue(key, out var series))
+        {
+            series = _series.GetOrAdd(key, k => new HttpSeries(
+                _requests.Labels(k.First!, k.Second!, k.Third!),
+                _duration.Labels(k.First!, k.Second!, k.Third!)));
+        }
+        series.Requests.Inc();
+        series.Duration.Observe(seconds);
+    }
+}

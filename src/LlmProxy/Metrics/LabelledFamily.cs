@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace LlmProxy.Metrics;
+
+/// <summary>
+/// A family whose series (children) are keyed by label values. A series is created once — its label text escaped
+/// and encoded to UTF-8 then — and afterwards found with one lock-free dictionary lookup that allocates nothing;
+/// callers on a hot path keep the child and only increment it. Scrapes write series in creation order.
+/// </summary>
+public abstract class LabelledFamily<TChild> : MetricFamily
+    where TChild : class
+{
+    private readonly ConcurrentDictionary<LabelKey, TChild> _children = new();
+    private readonly Lock _createLock = new();
+    private TChild[] _ordered = [];
+
+    protected LabelledFamily(string name, string help, MetricType type, IReadOnlyList<string> labelNames)
+        : base(name, help, type, labelNames)
+    {
+        if (labelNames.Count > 3)
+        {
+            throw new ArgumentException("at most three labels per family are supported", nameof(labelNames));
+        }
+    }
+
+    /// <summary>The series of a family without labels.</summary>
+    public TChild Labels() => Get(LabelKey.None, 0);
+
+    public TChild Labels(string first) => Get(new LabelKey(Required(first), null, null), 1);
+
+    public TChild Labels(string first, string second) => Get(new LabelKey(Required(first), Required(second), null), 2);
+
+    public TChild Labels(string first, string second, string third) =>
+        Get(new LabelKey(Required(first), Required(second), Required(third)), 3);
+
+    /// <summary>The series in creation order (a snapshot: series created later are not in it).</summary>
+    protected IReadOnlyList<TChild> Children => Volatile.Read(ref _ordered);
+
+    /// <summary>Makes a series; <paramref name="labelPairs"/> is <c>a="x",b="y"</c> in UTF-8 (empty without labels).</summary>
+    protected abstract TChild CreateChild(byte[] labelPairs);
+
+    /// <summary><c>name{labels}</c> or just <c>name</c>, followed by a space: the fixed start of a sample line.</summary>
+    protected static byte[] SamplePrefix(string name, byte[] labelPairs)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        return labelPairs.Length == 0
+            ? [.. nameBytes, (byte)' ']
+            : [.. nameBytes, (byte)'{', .. labelPairs, (byte)'}', (byte)' '];
+    }
+
+    private TChild Get(LabelKey key, int count)
+    {
+        if (count != LabelNames.Count)
+        {
+            throw new ArgumentException($"{Name} has {LabelNames.Count} label(s), {count} value(s) given");
+        }
+        return _children.TryGetValue(key, out var child) ? child : Create(key, count);
+    }
+
+    private TChild Create(LabelKey key, int count)
+    {
+        lock (_createLock)
+        {
+            if (_children.TryGetValue(key, out var existing))
+            {
+                return existing;
+            }
+            var child = CreateChild(PrometheusText.EncodeLabelPairs(LabelNames, key.ToArray(count)));
+            Volatile.Write(ref _ordered, [.. _ordered, child]);
+            _children[key] = child;
+            return child;
+        }
+    }
+
+    private static string Required(string value) => value ?? throw new ArgumentNullException(nameof(value), "label values cannot be null");
+}

@@ -1,0 +1,32 @@
+namespace LlmProxy.Metrics;
+
+/// <summary>
+/// Why a call to a model server failed: the <c>kind</c> label of <c>llm_upstream_errors_total</c>. An enum, not a
+/// string, so the label can only take these values (see <see cref="UpstreamErrorKinds"/> for the label text).
+/// </summary>
+public enum UpstreamErrorKind
+{
+    /// <summary>"connect": connection refused, reset before any byte, DNS failure (CONTRACT §5: 502). Counted per attempt, retries included.</summary>
+    Connect,
+
+    /// <summary>"timeout": the upstream stayed silent longer than UPSTREAM_TIMEOUT_SECONDS (504), before or during a stream.</summary>
+    Timeout,
+
+    /// <summary>"model_not_found": the upstream does not know the model (its 404 in any server's dialect).</summary>
+    ModelNotFound,
+
+    /// <summary>"rate_limited": the upstream answered 429.</summary>
+    RateLimited,
+
+    /// <summary>"client_error": any other 4xx from the upstream.</summary>
+    ClientError,
+
+    /// <summary>"server_error": a 5xx from the upstream (503 included).</summary>
+    ServerError,
+
+    /// <summary>"stream_interrupted": the stream had started and then broke (an error event, or the connection was lost).</summary>
+    StreamInterrupted,
+
+    /// <summary>"invalid_response": the upstream answered something that could not be read as its API's response.</summary>
+    InvalidResponse,
+}
