@@ -198,6 +198,20 @@ def markdown(results, svg_name):
                        f"| {fmt(ns_metric(ns, label, 'paced', 'p50_ms'), 3, ' ms')} | {fmt(ns_metric(ns, label, 'paced', 'p99_ms'), 3, ' ms')} "
                        f"| {fmt(added, 3, ' ms')} | {fmt(ns_metric(ns, label, 'saturated', 'p99_ms'), 2, ' ms')} "
                        f"| {fmt(ns_metric(ns, label, 'saturated', 'rss_mb'), 1, ' MB')} |")
+        pairs = []
+        for label in ns["scenarios"]:
+            if "[" in label:
+                base = label.split(" [")[0] + " " + label.split("] ", 1)[1]
+                if base in ns["scenarios"]:
+                    pairs.append((label, base))
+        if pairs:
+            out += ["", "Variants beside the shipped binary, same run (ratios are medians over rounds of the per-round ratio; "
+                    "`[before]` is the binary before a hot-path change, other names are the same binary with the "
+                    "environment given in the command):", "",
+                    "| variant | vs | CPU µs/req ratio | req/s ratio |", "|---|---|---|---|"]
+            for label, base in pairs:
+                out.append(f"| {label} | {base} | {fmt(ns_ratio(ns, label, base, 'saturated', 'cpu_us_per_req'), 3, '×')} "
+                           f"| {fmt(ns_ratio(ns, label, base, 'saturated', 'rps'), 3, '×')} |")
         errs = sum(r[l][m]["errors"] for r in ns["rounds"] for l in r for m in ("saturated", "paced"))
         out += ["", f"Errors (non-2xx or socket) across all these runs: {errs}."]
         missing = {k: v for k, v in results.get("availability", {}).items() if v["status"] != 200}
