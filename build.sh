@@ -5,11 +5,12 @@
 #   publish  Native AOT publish to artifacts/llm-proxy (one self-contained executable).
 #   run      publish if needed, then start the proxy (stub provider on 127.0.0.1:8000 unless configured otherwise).
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
+# build.ps1 offers the same verbs for PowerShell 7 (Windows); `test` here also runs `build.ps1 publish` once.
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.sh run --port 9000).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT="$PWD"
-ARTIFACTS="$ROOT/artifacts"
+ARTIFACTS="$(realpath -m "${LLMPROXY_ARTIFACTS:-$ROOT/artifacts}")" # LLMPROXY_ARTIFACTS moves the output (build.ps1 too)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_GENERATE_ASPNET_CERTIFICATE=false
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -142,7 +143,17 @@ test_all() {
     # The E2E layer never skips: without a binary it counts as failed.
     FAILED=$((FAILED + 1))
   fi
+  if gate "build.ps1 publish (PowerShell)" ps1_publish; then PASSED=$((PASSED + 1)); fi
   finish
+}
+
+# build.ps1 must not rot: publish once through PowerShell 7.6.9 (a local .NET tool, .config/dotnet-tools.json) into
+# a directory of its own, so it can never replace the binary the E2E step tests. One pass or one failure.
+ps1_publish() {
+  local out="$ARTIFACTS/build.ps1"
+  dotnet tool restore >/dev/null || return 1
+  LLMPROXY_ARTIFACTS="$out" dotnet pwsh -NoProfile -File ./build.ps1 publish || return 1
+  [ -x "$out/llm-proxy" ] && [ "$("$out/llm-proxy" --version)" = "$("$ARTIFACTS/llm-proxy" --version)" ]
 }
 
 finish() {
