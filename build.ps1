@@ -107,6 +107,8 @@ function Invoke-Publish {
         return $false
     }
     Copy-Item -Force (Join-Path $out $BinaryName) $Binary
+    # Copy-Item keeps the old time of an incremental publish; `run` compares this time with the sources.
+    (Get-Item $Binary).LastWriteTimeUtc = [DateTime]::UtcNow
     if (-not $IsWindows) { & chmod 0755 $Binary }
     $symbols = Join-Path $Artifacts 'symbols'
     New-Item -ItemType Directory -Force -Path $symbols | Out-Null
@@ -121,7 +123,9 @@ function Invoke-Publish {
 function Test-NeedsPublish {
     if (-not (Test-Path $Binary)) { return $true }
     $stamp = (Get-Item $Binary).LastWriteTimeUtc
-    $inputs = @(Get-ChildItem -Recurse -File src) + @(Get-Item Directory.Build.props, Directory.Packages.props)
+    # Sources only: bin/ and obj/ change on every build and would force a publish each time.
+    $inputs = @(Get-ChildItem -Recurse -File src | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' }) +
+        @(Get-Item Directory.Build.props, Directory.Packages.props)
     return [bool]($inputs | Where-Object { $_.LastWriteTimeUtc -gt $stamp } | Select-Object -First 1)
 }
 

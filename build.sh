@@ -83,7 +83,8 @@ publish() {
 
 needs_publish() {
   [ ! -x "$ARTIFACTS/llm-proxy" ] && return 0
-  [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$ARTIFACTS/llm-proxy" -type f -print -quit 2>/dev/null)" ]
+  # Sources only: bin/ and obj/ change on every build and would force a publish each time.
+  [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$ARTIFACTS/llm-proxy" -type f -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null)" ]
 }
 
 # --- test --------------------------------------------------------------------------------------------------
