@@ -5,6 +5,7 @@
 #   publish  Native AOT publish to artifacts/llm-proxy (llm-proxy.exe on Windows; one self-contained executable).
 #   run      publish if needed, then start the proxy (stub provider on 127.0.0.1:8000 unless configured otherwise).
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
+#   image-smoke  Linux, root: run the binary in a distroless base-debian13 root file system (docker/rootfs-smoke.sh).
 #   bench    delegates to `bash ./build.sh bench` (the load tools it drives are Linux tools).
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.ps1 run --port 9000).
 # LLMPROXY_ARTIFACTS moves the output directory (default ./artifacts), as in build.sh.
@@ -174,6 +175,16 @@ function Invoke-Tests([string]$Name, [string]$Project) {
     if ($rc -ne 0) { [Console]::Error.WriteLine("build.ps1: $Name tests failed") }
 }
 
+# No Docker engine here: run the published binary in a root file system built from the image base's own packages
+# (docker/rootfs-smoke.sh says what it checks). Linux and root only.
+function Invoke-ImageSmoke {
+    if (-not (Test-Path $Binary)) { [Console]::Error.WriteLine('build.ps1: no published binary'); return $false }
+    Assert-AptPackage openssl openssl
+    Assert-AptPackage ip iproute2
+    Assert-AptPackage unshare util-linux
+    return (Invoke-Native bash @('docker/rootfs-smoke.sh', $Binary))
+}
+
 function Complete-Tests {
     Write-Output ''
     Write-Output "$($script:Passed) passed, $($script:Failed) failed"
@@ -197,6 +208,12 @@ function Invoke-TestAll {
         # The E2E layer never skips: without a binary it counts as failed.
         $script:Failed++
     }
+    if ($IsLinux -and (Test-Root)) {
+        if (Invoke-Gate 'image smoke: the binary in a distroless base-debian13 root file system (docker/rootfs-smoke.sh)' { Invoke-ImageSmoke }) { $script:Passed++ }
+    }
+    elseif ($IsLinux) {
+        Write-Step 'image smoke not run: docker/rootfs-smoke.sh needs root (CI runs as root)'
+    }
     Complete-Tests
 }
 
@@ -218,13 +235,18 @@ switch ($Verb) {
         & dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- @envFile @Rest
         exit $LASTEXITCODE
     }
+    'image-smoke' {
+        if (-not $IsLinux) { Stop-Build 'image-smoke builds a Linux root file system: run it on Linux' }
+        if (Test-NeedsPublish) { if (-not (Invoke-Publish)) { exit 1 } }
+        if (Invoke-ImageSmoke) { exit 0 } else { exit 1 }
+    }
     'bench' {
         if (-not (Get-Command bash -ErrorAction SilentlyContinue)) { Stop-Build 'bench needs bash (it drives Linux load tools); run ./build.sh bench' }
         & bash ./build.sh bench @Rest
         exit $LASTEXITCODE
     }
     default {
-        [Console]::Error.WriteLine('usage: ./build.ps1 {test|publish|run|dev|bench} [args]')
+        [Console]::Error.WriteLine('usage: ./build.ps1 {test|publish|run|dev|image-smoke|bench} [args]')
         exit 64
     }
 }

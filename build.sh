@@ -5,6 +5,7 @@
 #   publish  Native AOT publish to artifacts/llm-proxy (one self-contained executable).
 #   run      publish if needed, then start the proxy (stub provider on 127.0.0.1:8000 unless configured otherwise).
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
+#   image-smoke  run the binary in a distroless base-debian13 root file system (no Docker engine needed; root).
 # build.ps1 offers the same verbs for PowerShell 7 (Windows); `test` here also runs `build.ps1 publish` once.
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.sh run --port 9000).
 set -euo pipefail
@@ -144,8 +145,21 @@ test_all() {
     # The E2E layer never skips: without a binary it counts as failed.
     FAILED=$((FAILED + 1))
   fi
+  if [ "$(id -u)" = 0 ]; then
+    if gate "image smoke: the binary in a distroless base-debian13 root file system (docker/rootfs-smoke.sh)" image_smoke; then PASSED=$((PASSED + 1)); fi
+  else
+    log "image smoke not run: docker/rootfs-smoke.sh needs root (CI runs as root)"
+  fi
   if gate "build.ps1 publish (PowerShell)" ps1_publish; then PASSED=$((PASSED + 1)); fi
   finish
+}
+
+# No Docker engine here: run the published binary in a root file system built from the image base's own packages,
+# as the image's user, env and port (docker/rootfs-smoke.sh says what it checks). One pass or one failure.
+image_smoke() {
+  [ -x "$ARTIFACTS/llm-proxy" ] || { echo "build.sh: no published binary" >&2; return 1; }
+  ensure_apt_package openssl openssl && ensure_apt_package ip iproute2 && ensure_apt_package unshare util-linux || return 1
+  docker/rootfs-smoke.sh "$ARTIFACTS/llm-proxy"
 }
 
 # build.ps1 must not rot: publish once through PowerShell 7.6.9 (a local .NET tool, .config/dotnet-tools.json) into
@@ -169,6 +183,10 @@ verb="${1:-}"
 case "$verb" in
   test) test_all ;;
   publish) publish ;;
+  image-smoke)
+    if needs_publish; then publish; fi
+    image_smoke
+    ;;
   run)
     if needs_publish; then publish; fi
     exec "$ARTIFACTS/llm-proxy" "$@"
@@ -180,7 +198,7 @@ case "$verb" in
     exec dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- "${envfile[@]}" "$@"
     ;;
   *)
-    echo "usage: ./build.sh {test|publish|run|dev} [args]" >&2
+    echo "usage: ./build.sh {test|publish|run|dev|image-smoke} [args]" >&2
     exit 64
     ;;
 esac

@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
 echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$work/sources.list"
 apt_opts=(-o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache=$work/cache" -o "Dir::State::status=/dev/null" -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64")
+  -o "Dir::Cache=$work/cache" -o "Dir::State::status=/dev/null" -o "APT::Sandbox::User=root" -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64")
 apt-get "${apt_opts[@]}" update -qq
 for arch in amd64 arm64; do
   mkdir -p "$work/$arch"
