@@ -10,8 +10,8 @@ namespace LlmProxy.E2E;
 /// refused, work in flight completes within SHUTDOWN_TIMEOUT_SECONDS, and the process exits 0.
 /// </summary>
 /// <remarks>
-/// The in-flight work is a request whose body is still uploading: its headers have arrived (the proxy is serving it),
-/// its body has not. That is the one slow request the product can take today without an upstream (the stub answers at
+/// The in-flight work is a request whose body is still uploading (<see cref="SlowUpload"/>): its headers have arrived
+/// (the proxy is serving it), the end of its body has not. That is the one slow request the product can take today without an upstream (the stub answers at
 /// once, and the OpenAI-compatible provider that would let a slow fake upstream hold a stream open is not in this
 /// build yet). It exercises the same drain: the request counts as in flight from its headers to its last byte.
 /// </remarks>
@@ -29,9 +29,9 @@ public class ShutdownTests
         await keptAlive.SendAsync("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         Assert.Equal(200, (await keptAlive.ReadResponseAsync(TimeSpan.FromSeconds(5))).Status);
 
-        // The stream request: headers and half the body now, the rest after SIGTERM.
+        // The stream request: its headers and body keep arriving across SIGTERM; it completes afterwards.
         using var inFlight = await RawHttpConnection.ConnectAsync(proxy.Port);
-        await inFlight.SendAsync([.. RawHttpConnection.PostHead("/proxy/stream", ChatBody.Length), .. ChatBody[..(ChatBody.Length / 2)]]);
+        await using var upload = await SlowUpload.StartAsync(inFlight, "/proxy/stream", Http.ValidChat);
         await Task.Delay(300);
 
         proxy.Signal(Posix.SigTerm);
@@ -60,7 +60,7 @@ public class ShutdownTests
         }
 
         Assert.False(proxy.HasExited, "the process exited while a request was still in flight");
-        await inFlight.SendAsync(ChatBody[(ChatBody.Length / 2)..]);
+        await upload.FinishAsync();
         var stream = await inFlight.ReadResponseAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(200, stream.Status);
         Assert.StartsWith("text/event-stream", stream.Headers["content-type"], StringComparison.Ordinal);
@@ -77,8 +77,9 @@ public class ShutdownTests
     public async Task On_SIGINT_the_drain_waits_for_work_in_flight_but_no_longer_than_the_drain_time_then_exits_0()
     {
         await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string> { ["SHUTDOWN_TIMEOUT_SECONDS"] = "1.5" });
+        // A request that is still uploading when the drain time runs out.
         using var stuck = await RawHttpConnection.ConnectAsync(proxy.Port);
-        await stuck.SendAsync([.. RawHttpConnection.PostHead("/proxy", ChatBody.Length), .. ChatBody[..5]]);
+        await using var upload = await SlowUpload.StartAsync(stuck, "/proxy", Http.ValidChat);
         await Task.Delay(300);
 
         var sinceSignal = Stopwatch.StartNew();
