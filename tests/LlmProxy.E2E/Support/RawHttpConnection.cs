@@ -172,6 +172,3 @@ public sealed class RawHttpConnection : IDisposable
         _client.Dispose();
     }
 }
-
-/// <summary>A response read by <see cref="RawHttpConnection"/>.</summary>
-public sealed record RawHttpResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body);
