@@ -27,7 +27,9 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 ROOTFS="$WORK/rootfs"
 mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/debs" "$ROOTFS"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$WORK/apt/sources.list"
+# shellcheck source=docker/apt-trixie-source.sh
+. docker/apt-trixie-source.sh
+trixie_source_line >"$WORK/apt/sources.list"
 apt_opts=(-o "Dir::Etc::sourcelist=$WORK/apt/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$WORK/apt/lists"
   -o "Dir::Cache=$WORK/apt/cache" -o "Dir::State::status=/dev/null" -o "APT::Sandbox::User=root" -o "APT::Architectures::=$ARCH")
 apt-get "${apt_opts[@]}" update -qq
