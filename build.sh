@@ -7,11 +7,13 @@
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
 #   bench    benchmarks (bench/run.py): llm-proxy beside a direct call and nginx proxy_pass, streaming, leak check,
 #            footprint, micro-benchmarks; rewrites docs/BENCHMARKS.md. `./build.sh bench --help` lists its options.
+#   image-smoke  run the binary in a distroless base-debian13 root file system (no Docker engine needed; root).
+# build.ps1 offers the same verbs for PowerShell 7 (Windows); `test` here also runs `build.ps1 publish` once.
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.sh run --port 9000).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT="$PWD"
-ARTIFACTS="$ROOT/artifacts"
+ARTIFACTS="$(realpath -m "${LLMPROXY_ARTIFACTS:-$ROOT/artifacts}")" # LLMPROXY_ARTIFACTS moves the output (build.ps1 too)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_GENERATE_ASPNET_CERTIFICATE=false
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -84,7 +86,8 @@ publish() {
 
 needs_publish() {
   [ ! -x "$ARTIFACTS/llm-proxy" ] && return 0
-  [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$ARTIFACTS/llm-proxy" -type f -print -quit 2>/dev/null)" ]
+  # Sources only: bin/ and obj/ change on every build and would force a publish each time.
+  [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$ARTIFACTS/llm-proxy" -type f -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null)" ]
 }
 
 # --- test --------------------------------------------------------------------------------------------------
@@ -144,7 +147,30 @@ test_all() {
     # The E2E layer never skips: without a binary it counts as failed.
     FAILED=$((FAILED + 1))
   fi
+  if [ "$(id -u)" = 0 ]; then
+    if gate "image smoke: the binary in a distroless base-debian13 root file system (docker/rootfs-smoke.sh)" image_smoke; then PASSED=$((PASSED + 1)); fi
+  else
+    log "image smoke not run: docker/rootfs-smoke.sh needs root (CI runs as root)"
+  fi
+  if gate "build.ps1 publish (PowerShell)" ps1_publish; then PASSED=$((PASSED + 1)); fi
   finish
+}
+
+# No Docker engine here: run the published binary in a root file system built from the image base's own packages,
+# as the image's user, env and port (docker/rootfs-smoke.sh says what it checks). One pass or one failure.
+image_smoke() {
+  [ -x "$ARTIFACTS/llm-proxy" ] || { echo "build.sh: no published binary" >&2; return 1; }
+  ensure_apt_package openssl openssl && ensure_apt_package ip iproute2 && ensure_apt_package unshare util-linux || return 1
+  docker/rootfs-smoke.sh "$ARTIFACTS/llm-proxy"
+}
+
+# build.ps1 must not rot: publish once through PowerShell 7.6.9 (a local .NET tool, .config/dotnet-tools.json) into
+# a directory of its own, so it can never replace the binary the E2E step tests. One pass or one failure.
+ps1_publish() {
+  local out="$ARTIFACTS/build.ps1"
+  dotnet tool restore >/dev/null || return 1
+  LLMPROXY_ARTIFACTS="$out" dotnet pwsh -NoProfile -File ./build.ps1 publish || return 1
+  [ -x "$out/llm-proxy" ] && [ "$("$out/llm-proxy" --version)" = "$("$ARTIFACTS/llm-proxy" --version)" ]
 }
 
 finish() {
@@ -181,7 +207,7 @@ bench() {
   fi
   if needs_publish; then publish; fi
   publish_fake_upstream
-  python3 bench/run.py "$@"
+  python3 bench/run.py --proxy-binary "$ARTIFACTS/llm-proxy" --fake-binary "$ARTIFACTS/bench/fake-upstream" "$@"
 }
 
 # --- verbs -------------------------------------------------------------------------------------------------
@@ -190,6 +216,10 @@ verb="${1:-}"
 case "$verb" in
   test) test_all ;;
   publish) publish ;;
+  image-smoke)
+    if needs_publish; then publish; fi
+    image_smoke
+    ;;
   run)
     if needs_publish; then publish; fi
     exec "$ARTIFACTS/llm-proxy" "$@"
@@ -202,7 +232,7 @@ case "$verb" in
     exec dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- "${envfile[@]}" "$@"
     ;;
   *)
-    echo "usage: ./build.sh {test|publish|run|dev|bench} [args]" >&2
+    echo "usage: ./build.sh {test|publish|run|dev|bench|image-smoke} [args]" >&2
     exit 64
     ;;
 esac

@@ -10,7 +10,7 @@ namespace LlmProxy.Hosting;
 
 /// <summary>
 /// Builds the web application from resolved settings. The pipeline order is the request flow of ARCHITECTURE.md:
-/// request id → error handler → routing → metrics → body limit → auth → route → provider.
+/// request id → error handler → drain gate (shutdown) → routing → metrics → body limit → auth → route → provider.
 /// </summary>
 public static class ProxyApp
 {
@@ -45,6 +45,8 @@ public static class ProxyApp
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<HealthState>();
+        builder.Services.AddSingleton<ShutdownDrain>();
+        builder.Services.AddHostedService<DrainOnShutdownService>();
         builder.Services.AddSingleton<ProxyAuth>();
         builder.Services.AddSingleton<IChatProvider, StubProvider>();
         builder.Services.AddSingleton<ProviderRouter>();
@@ -56,9 +58,11 @@ public static class ProxyApp
         var app = builder.Build();
         var health = app.Services.GetRequiredService<HealthState>();
         app.Lifetime.ApplicationStopping.Register(health.MarkDraining);
+        app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ShutdownDrain>().BeginDrain);
 
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<DrainGateMiddleware>();
         app.UseRouting();
         app.UseHttpMetrics();
         app.UseMiddleware<BodyLimitMiddleware>();

@@ -141,6 +141,23 @@ public sealed class ProxyProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends a POSIX signal (SIGTERM, SIGINT) without waiting.</summary>
+    public void Signal(int signal)
+    {
+        if (Posix.Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        }
+    }
+
+    /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
