@@ -207,7 +207,7 @@ bench() {
   fi
   if needs_publish; then publish; fi
   publish_fake_upstream
-  python3 bench/run.py --proxy-binary "$ARTIFACTS/llm-proxy" --fake-binary "$ARTIFACTS/bench/fake-upstream" "$@"
+  LLMPROXY_ARTIFACTS="$ARTIFACTS" python3 bench/run.py "$@"
 }
 
 # --- verbs -------------------------------------------------------------------------------------------------

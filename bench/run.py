@@ -33,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 SCRIPTS = BENCH / "scripts"
-ART = ROOT / "artifacts" / "bench"
+# build.sh's LLMPROXY_ARTIFACTS moves the published binaries (and so what is measured and where results go).
+ARTIFACTS = Path(os.environ.get("LLMPROXY_ARTIFACTS") or ROOT / "artifacts")
+ART = ARTIFACTS / "bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -331,7 +333,7 @@ def profile(args, pin, proxy, path, body, logdir):
     if shutil.which("perf") is None:
         return {"error": "perf not installed"}
     data = logdir / "perf.data"
-    dbg = ROOT / "artifacts" / "symbols" / "llm-proxy.dbg"
+    dbg = ARTIFACTS / "symbols" / "llm-proxy.dbg"
     if dbg.exists():
         subprocess.run(["perf", "buildid-cache", "-a", str(dbg)], capture_output=True)
     rec = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(proxy.pid), "-o", str(data)],
@@ -588,7 +590,7 @@ def machine():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--proxy-binary", default=str(ROOT / "artifacts" / "llm-proxy"))
+    p.add_argument("--proxy-binary", default=str(ARTIFACTS / "llm-proxy"))
     p.add_argument("--baseline-binary", help="a second llm-proxy binary measured beside the first (before/after)")
     p.add_argument("--variant", action="append", default=[],
                    help="NAME:ENV=VALUE,... the same binary with other settings, measured beside (e.g. wks-gc:DOTNET_gcServer=0)")
