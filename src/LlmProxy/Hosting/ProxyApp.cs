@@ -2,6 +2,8 @@ using System.Net;
 using LlmProxy.Api;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
+using LlmProxy.Edge.Logging;
+using LlmProxy.Edge.RateLimiting;
 using LlmProxy.Json;
 using LlmProxy.Providers;
 
@@ -9,7 +11,7 @@ namespace LlmProxy.Hosting;
 
 /// <summary>
 /// Builds the web application from resolved settings. The pipeline order is the request flow of ARCHITECTURE.md:
-/// request id → error handler → routing → body limit → auth → route → provider.
+/// request id → request log → error handler → CORS → routing → docs UIs → body limit → auth → rate limit → route → provider.
 /// </summary>
 public static class ProxyApp
 {
@@ -48,6 +50,9 @@ public static class ProxyApp
         builder.Services.AddSingleton<IChatProvider, StubProvider>();
         builder.Services.AddSingleton<ProviderRouter>();
         builder.Services.AddSingleton<SeedChatHandler>();
+        builder.Services.AddProxyCors(settings);
+        builder.Services.AddProxyRateLimiting(settings);
+        builder.Services.AddProxyDocs();
 
         configureBuilder?.Invoke(builder);
 
@@ -56,13 +61,24 @@ public static class ProxyApp
         app.Lifetime.ApplicationStopping.Register(health.MarkDraining);
 
         app.UseMiddleware<RequestIdMiddleware>();
+        if (settings.LogRequests)
+        {
+            // Outside the error handler, so the line carries the final status of failed requests too.
+            app.UseMiddleware<RequestLogMiddleware>();
+        }
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        // Before routing: preflights are answered here (204), never by routing's 405; inside the error handler, whose
+        // error bodies then still get the CORS headers (added when the response starts).
+        app.UseCors();
         app.UseRouting();
+        app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
+        app.UseProxyRateLimiting(settings);
 
         app.MapHealthApi();
         app.MapSeedProxyApi();
+        app.MapDocsApi();
         configureEndpoints?.Invoke(app);
         return app;
     }
