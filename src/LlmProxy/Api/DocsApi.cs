@@ -1,4 +1,5 @@
-using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using LlmProxy.Api.Docs;
 using LlmProxy.Json;
 using Swashbuckle.AspNetCore.ReDoc;
@@ -17,7 +18,15 @@ public static class DocsApi
 
     public static IServiceCollection AddProxyDocs(this IServiceCollection services)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(DocsJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            // The schema generator reads names and number rules from these options, not from the source-generated
+            // context's own: match the wire (snake_case, numbers as numbers) or the document would show camelCase
+            // names and "integer or string" numbers that the proxy never sends.
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.TypeInfoResolverChain.Add(DocsJsonContext.Default);
+        });
         services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
