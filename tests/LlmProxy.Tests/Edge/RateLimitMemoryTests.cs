@@ -64,7 +64,9 @@ public class RateLimitMemoryTests(ITestOutputHelper output)
         var after = SettledHeapBytes();
         output.WriteLine($"after {waited.Elapsed.TotalSeconds:F1} s idle: live client limiters {limiters.Count}; heap {after / 1e6:F1} MB");
         Assert.Equal(0, limiters.Count);
-        Assert.True(after - baseline < (peak - baseline) / 4, $"heap still {(after - baseline) / 1e6:F1} MB above the baseline (peak was {(peak - baseline) / 1e6:F1} MB)");
+        // What stays is the partition tables' capacity (a Dictionary never shrinks): bounded by the peak number of
+        // clients active within one window + 10 s, not by how many distinct clients ever came.
+        Assert.True(after - baseline < (peak - baseline) / 2, $"heap still {(after - baseline) / 1e6:F1} MB above the baseline (peak was {(peak - baseline) / 1e6:F1} MB)");
 
         // And the limit still works for a returning client.
         using var again = await proxy.Client.GetAsync("/test/limited");
