@@ -71,7 +71,8 @@ public static partial class DocPages
             {
                 throw new Xunit.Sdk.XunitException($"{url} answered {(int)response.StatusCode}");
             }
-            return (url, await response.Content.ReadAsStringAsync());
+            // A client that follows redirects itself reports where it ended up: relative references resolve from there.
+            return (response.RequestMessage?.RequestUri ?? url, await response.Content.ReadAsStringAsync());
         }
         throw new Xunit.Sdk.XunitException($"{url}: too many redirects");
     }
