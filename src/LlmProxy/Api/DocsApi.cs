@@ -37,6 +37,7 @@ public static class DocsApi
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer<BearerAuthOperationTransformer>();
+            options.AddOperationTransformer<RequestBodyOperationTransformer>();
         });
         return services;
     }

@@ -1,3 +1,4 @@
+using LlmProxy.Api.Docs;
 using LlmProxy.Edge;
 using LlmProxy.Edge.RateLimiting;
 using LlmProxy.Json;
@@ -29,7 +30,7 @@ public static class SeedProxyApi
         .RequireProxyAuth()
         .RequireProxyRateLimit()
         .WithTags("seed")
-        .Accepts<SeedChatRequestBody>("application/json")
+        .WithJsonRequestBody(typeof(SeedChatRequestBody), "The chat: a model name and the messages so far.")
         .Produces<SeedError>(StatusCodes.Status400BadRequest)
         .Produces<SeedError>(StatusCodes.Status413PayloadTooLarge)
         .Produces<SeedError>(StatusCodes.Status415UnsupportedMediaType)

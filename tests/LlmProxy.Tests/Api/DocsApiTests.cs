@@ -77,6 +77,22 @@ public class DocsApiTests
         Assert.Empty(DocPages.ExternalReferences(pages));
     }
 
+    [Theory]
+    [InlineData("application/json; charset=utf-8", 200)]
+    [InlineData("application/vnd.example+json", 200)]
+    [InlineData("text/plain", 415)]
+    public async Task Documenting_the_body_leaves_content_type_checks_to_the_handler(string contentType, int expected)
+    {
+        // Accepts<T>() would have let routing answer a bodiless 415 and refuse +json types (RFC 6839).
+        await using var proxy = await TestProxy.StartAsync();
+        using var response = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat, contentType));
+        Assert.Equal(expected, (int)response.StatusCode);
+        if (expected == 415)
+        {
+            Assert.Contains("application/json", (await Requests.JsonAsync(response)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
     private static JsonElement Resolve(JsonElement doc, JsonElement schema)
     {
         if (schema.TryGetProperty("$ref", out var reference))
