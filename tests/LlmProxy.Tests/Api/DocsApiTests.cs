@@ -77,6 +77,22 @@ public class DocsApiTests
         Assert.Empty(DocPages.ExternalReferences(pages));
     }
 
+    [Fact]
+    public void The_offline_check_catches_external_stylesheets_scripts_and_modules()
+    {
+        // Swashbuckle's stock ReDoc page links Google Fonts; the check must see such a link (and CDN scripts, modules).
+        var page = new Dictionary<string, string>
+        {
+            ["/x/index.html"] = """
+                <link href="https://fonts.googleapis.com/css?family=Roboto" rel="stylesheet">
+                <link href="index.css" rel="stylesheet"><script src="//cdn.example/ui.js"></script>
+                <script type="module">import { init } from 'https://esm.example/redoc.js';</script>
+                <style>body { background: url("http://img.example/bg.png") }</style>
+                """,
+        };
+        Assert.Equal(4, DocPages.ExternalReferences(page).Count);
+    }
+
     [Theory]
     [InlineData("application/json; charset=utf-8", 200)]
     [InlineData("application/vnd.example+json", 200)]

@@ -25,6 +25,7 @@ public sealed class ClientWindowLimiter : ReplenishingRateLimiter
     {
         Key = key;
         PermitLimit = permitLimit;
+        PermitLimitText = permitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _registry = registry;
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
         _windowStart = Stopwatch.GetTimestamp();
@@ -41,6 +42,9 @@ public sealed class ClientWindowLimiter : ReplenishingRateLimiter
     public string Key { get; }
 
     public int PermitLimit { get; }
+
+    /// <summary>The limit as header text, formatted once per client rather than once per request.</summary>
+    public string PermitLimitText { get; }
 
     public override TimeSpan? IdleDuration => _inner.IdleDuration;
 

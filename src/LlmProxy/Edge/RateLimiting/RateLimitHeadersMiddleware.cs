@@ -14,7 +14,7 @@ public sealed class RateLimitHeadersMiddleware(RequestDelegate next, ClientLimit
         if (context.Items.TryGetValue(ProxyRateLimitPolicy.PartitionItem, out var key) && key is string k && limiters.Find(k) is { } limiter)
         {
             var headers = context.Response.Headers;
-            headers[RateLimitHeaders.Limit] = limiter.PermitLimit.ToString(CultureInfo.InvariantCulture);
+            headers[RateLimitHeaders.Limit] = limiter.PermitLimitText;
             headers[RateLimitHeaders.Remaining] = limiter.Remaining.ToString(CultureInfo.InvariantCulture);
             headers[RateLimitHeaders.Reset] = ((long)Math.Ceiling(limiter.UntilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
