@@ -48,6 +48,7 @@ public static class ProxyApp
         builder.Services.AddSingleton<IChatProvider, StubProvider>();
         builder.Services.AddSingleton<ProviderRouter>();
         builder.Services.AddSingleton<SeedChatHandler>();
+        builder.Services.AddOpenAiCompatUpstream();
 
         configureBuilder?.Invoke(builder);
 
@@ -63,6 +64,7 @@ public static class ProxyApp
 
         app.MapHealthApi();
         app.MapSeedProxyApi();
+        app.MapOpenAiApi();
         configureEndpoints?.Invoke(app);
         return app;
     }
