@@ -30,14 +30,15 @@ public static class UpstreamErrorParser
     /// <summary>An error carried inside a stream event (<c>data: {"error":...}</c>), or null when the event is not one.</summary>
     public static UpstreamError? ParseStreamEvent(ReadOnlySpan<byte> json, bool isErrorField)
     {
-        if (TryParseJson(0, json, out var error))
+        if (TryParseJson(0, json, out var error, bare: isErrorField))
         {
             return error;
         }
         return isErrorField ? new UpstreamError(0, Cap(Encoding.UTF8.GetString(json).Trim()), null, null, null) : null;
     }
 
-    private static bool TryParseJson(int status, ReadOnlySpan<byte> body, out UpstreamError error)
+    /// <param name="bare">The JSON is known to be an error (llama.cpp's <c>error:</c> field): a bare object with a message counts.</param>
+    private static bool TryParseJson(int status, ReadOnlySpan<byte> body, out UpstreamError error, bool bare = false)
     {
         error = null!;
         JsonDocument document;
@@ -84,7 +85,7 @@ public static class UpstreamErrorParser
                 error = new UpstreamError(status, Cap(detail.ValueKind == JsonValueKind.String ? detail.GetString()! : detail.GetRawText()), null, null, null);
                 return true;
             }
-            if (status != 0 && root.TryGetProperty("message", out _))
+            if ((status != 0 || bare) && root.TryGetProperty("message", out _))
             {
                 error = FromObject(status, root);
                 return true;
