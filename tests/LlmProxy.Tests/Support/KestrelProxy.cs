@@ -20,7 +20,8 @@ public sealed class KestrelProxy : IAsyncDisposable
             UseProxy = false,
             // A disposed response closes the socket at once, as a client that hangs up does (the default drains up to 2 s).
             MaxResponseDrainSize = 0,
-        }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        })
+        { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public WebApplication App { get; }
