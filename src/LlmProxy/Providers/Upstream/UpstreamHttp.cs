@@ -25,8 +25,9 @@ public sealed class UpstreamHttp : IDisposable
             // Re-resolve DNS now and then (a container restarted elsewhere) without paying a handshake per request.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            // A response abandoned mid-body (the client left) must close the connection at once, not be drained for
-            // up to 2 s (the default): draining an LLM stream keeps the model generating for nobody.
+            // A cancelled read (the client left) already closes the connection. A response disposed unread (after an
+            // error event, with the upstream still talking) must close it too, not be drained for up to 2 s (the
+            // default): draining an LLM stream keeps the model generating for nobody.
             MaxResponseDrainSize = 0,
             ResponseDrainTimeout = TimeSpan.Zero,
             // The proxy forwards x-request-id itself; no traceparent injected into a model server's logs.
