@@ -46,7 +46,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
             if (SseEvents.IsErrorObject(answer.Span))
             {
                 // Some servers answer 200 with an error body; it is still the upstream's failure (§5: 5xx-like → 502).
-                await UpstreamErrorResponder.WriteAsync(context, UpstreamErrorParser.Parse(502, answer.Span), response);
+                await UpstreamErrorResponder.WriteAsync(context, UpstreamErrorParser.Parse(500, answer.Span), response);
                 call.OnEnd(status, UpstreamOutcome.UpstreamError);
                 return null;
             }
@@ -165,9 +165,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(idle.Token);
-            SseWriter.Start(context);
-            // Headers out now: the client sees the stream open even while the model is still loading.
-            await context.Response.StartAsync(idle.Token);
+            // The relay starts the client's response with the first upstream event (CONTRACT §5/§6).
             outcome = await SseRelay.RelayAsync(stream, context.Response, idle, call);
         }
         catch (OperationCanceledException) when (idle.ClientAborted)

@@ -226,4 +226,61 @@ public class StreamingRelayTests
         Assert.Equal("split crlf", Sse.Content(events));
         Assert.Equal(3, events.Count);
     }
+
+    [Theory]
+    // Ollama: a 200 stream whose first event is the failure.
+    [InlineData("""{"error":{"message":"llama runner process has terminated: signal: killed","type":"api_error","param":null,"code":null}}""", 502, null)]
+    // The model vanished between routing and loading: still "model not found" for the client.
+    [InlineData("""{"error":{"message":"model 'x' not found","type":"not_found_error","param":null,"code":null}}""", 404, "model_not_found")]
+    public async Task An_error_as_the_first_event_is_a_plain_HTTP_error(string payload, int status, string? code)
+    {
+        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        {
+            Sse.Start(context);
+            await Sse.WriteEventAsync(context, payload);
+        });
+        await using var proxy = await KestrelProxy.StartAsync(upstream);
+
+        using var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", StreamBody));
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = (await Requests.JsonAsync(response)).GetProperty("error");
+        using var sent = JsonDocument.Parse(payload);
+        Assert.Equal(sent.RootElement.GetProperty("error").GetProperty("message").GetString(), error.GetProperty("message").GetString());
+        Assert.Equal(code, error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Silence_after_the_headers_but_before_the_first_event_is_504()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        {
+            Sse.Start(context);
+            await context.Response.StartAsync(context.RequestAborted);
+            await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { UpstreamTimeout = TimeSpan.FromSeconds(1) });
+
+        using var response = await proxy.Client.SendAsync(Requests.Post("proxy/stream", """{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(504, (int)response.StatusCode);
+        Assert.Equal("Gateway Timeout", (await Requests.JsonAsync(response)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_connection_lost_before_the_first_event_is_502()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        {
+            Sse.Start(context);
+            await context.Response.StartAsync(context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(200);
+            context.Abort();
+        });
+        await using var proxy = await KestrelProxy.StartAsync(upstream);
+
+        using var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", StreamBody));
+        Assert.Equal(502, (int)response.StatusCode);
+        Assert.Equal("upstream_connection_lost", (await Requests.JsonAsync(response)).GetProperty("error").GetProperty("code").GetString());
+    }
 }

@@ -5,8 +5,10 @@ namespace LlmProxy.Providers.Upstream;
 /// <summary>
 /// Relays an upstream <c>text/event-stream</c> to the client event by event (CONTRACT §6): each complete event is
 /// written and flushed as soon as it arrives (no coalescing); exactly one <c>data: [DONE]</c> ends the stream, also when
-/// the upstream forgot it (llama.cpp and Ollama do after an error); an error event or a lost connection after the start
-/// becomes one <c>data: {"error":{...}}</c> event, then <c>[DONE]</c>. While the upstream is silent the relay holds
+/// the upstream forgot it (llama.cpp and Ollama do after an error); an error event, a lost connection or a silence
+/// after the first event became one <c>data: {"error":{...}}</c> event, then <c>[DONE]</c>. The client's response starts
+/// with the first upstream event, so a failure before it is still a plain HTTP error (§5: 502, 504, 404 for an unknown
+/// model) that SDKs turn into their typed exceptions. While the upstream is silent the relay holds
 /// no buffer (zero-byte read, as YARP's StreamCopier does). Frame-aware only as far as needed: [DONE], errors, usage.
 /// </summary>
 public static class SseRelay
@@ -16,7 +18,7 @@ public static class SseRelay
     /// <summary>One event larger than this is not a chat chunk; the stream is failed rather than memory grown without bound.</summary>
     public const int MaxEventBytes = 8 * 1024 * 1024;
 
-    /// <summary>Relays the body of <paramref name="upstream"/> (a 2xx event stream); the SSE headers must already be sent.</summary>
+    /// <summary>Relays the body of <paramref name="upstream"/> (a 2xx event stream) to <paramref name="response"/>, which must not have started.</summary>
     public static async Task<UpstreamOutcome> RelayAsync(Stream upstream, HttpResponse response, IdleTimeout idle, UpstreamCall call)
     {
         byte[]? buffer = null;
@@ -59,7 +61,7 @@ public static class SseRelay
                     if (kind != SseEventKind.Data)
                     {
                         // [DONE] relayed, or an error event that ended the stream: nothing after it counts.
-                        return kind == SseEventKind.Done ? UpstreamOutcome.Success : UpstreamOutcome.FailedMidStream;
+                        return OutcomeOf(kind, response);
                     }
                     idle.Touch();
                 }
@@ -71,9 +73,10 @@ public static class SseRelay
                 var kind = await RelayEventAsync(buffer.AsMemory(start, end - start), response, idle, call);
                 if (kind != SseEventKind.Data)
                 {
-                    return kind == SseEventKind.Done ? UpstreamOutcome.Success : UpstreamOutcome.FailedMidStream;
+                    return OutcomeOf(kind, response);
                 }
             }
+            EnsureStarted(response);
             await SseWriter.WriteDoneAsync(response, idle.Token);
             return UpstreamOutcome.Success;
         }
@@ -83,17 +86,27 @@ public static class SseRelay
         }
         catch (OperationCanceledException) when (idle.TimedOut)
         {
-            await WriteErrorAndDoneAsync(response,
-                UpstreamErrorResponder.StreamErrorJson($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)", "server_error", null, "upstream_timeout"));
+            var message = $"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)";
+            if (!response.HasStarted)
+            {
+                await UpstreamErrorResponder.WriteFailureAsync(response.HttpContext, UpstreamOutcome.Timeout, message);
+                return UpstreamOutcome.Timeout;
+            }
+            await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(message, "server_error", null, "upstream_timeout"));
             return UpstreamOutcome.Timeout;
         }
         catch (Exception e) when (e is IOException or HttpRequestException or SseEventTooLargeException)
         {
-            // The connection broke mid-body (chunked framing cut, reset): the client has a 200 already, so the only
-            // honest report is an error event (CONTRACT §6).
             var message = e is SseEventTooLargeException
                 ? e.Message
                 : "The connection to the upstream model server was lost mid-stream";
+            if (!response.HasStarted)
+            {
+                await Edge.ErrorWriter.WriteAsync(response.HttpContext, 502, message, openAiCode: "upstream_connection_lost");
+                return UpstreamOutcome.FailedMidStream;
+            }
+            // The connection broke mid-body (chunked framing cut, reset): the client has a 200 already, so the only
+            // honest report is an error event (CONTRACT §6).
             await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(message, "server_error", null, "upstream_connection_lost"));
             return UpstreamOutcome.FailedMidStream;
         }
@@ -113,13 +126,21 @@ public static class SseRelay
         switch (kind)
         {
             case SseEventKind.Done:
+                EnsureStarted(response);
                 await SseWriter.WriteDoneAsync(response, idle.Token);
                 return kind;
             case SseEventKind.Error:
                 var error = UpstreamErrorParser.ParseStreamEvent(sseEvent.Span[payload], isErrorField: true)!;
+                if (!response.HasStarted)
+                {
+                    // Nothing reached the client: an ordinary HTTP error (a 200 stream that fails at once is a 5xx).
+                    await UpstreamErrorResponder.WriteAsync(response.HttpContext, error with { Status = 500 }, upstream: null);
+                    return kind;
+                }
                 await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(error.Message, error.Type, error.Param, error.Code));
                 return kind;
             default:
+                EnsureStarted(response);
                 if (SseEvents.TryReadUsage(sseEvent.Span[payload], out var prompt, out var completion))
                 {
                     call.OnUsage(prompt, completion);
@@ -129,6 +150,22 @@ public static class SseRelay
                 writer.Write(SseWriter.EventEnd);
                 await writer.FlushAsync(idle.Token);
                 return kind;
+        }
+    }
+
+    private static UpstreamOutcome OutcomeOf(SseEventKind kind, HttpResponse response) => kind switch
+    {
+        SseEventKind.Done => UpstreamOutcome.Success,
+        _ when !response.HasStarted => UpstreamOutcome.UpstreamError,
+        _ => UpstreamOutcome.FailedMidStream,
+    };
+
+    /// <summary>The SSE headers go out with the first event written.</summary>
+    private static void EnsureStarted(HttpResponse response)
+    {
+        if (!response.HasStarted)
+        {
+            SseWriter.Start(response.HttpContext);
         }
     }
 

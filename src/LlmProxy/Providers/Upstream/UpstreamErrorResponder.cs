@@ -14,7 +14,7 @@ public static class UpstreamErrorResponder
 
     /// <summary>Answers an upstream error status: model not found → 404, 429/503 as they are (with Retry-After),
     /// other 4xx as they are, other 5xx → 502; the upstream's message is kept.</summary>
-    public static Task WriteAsync(HttpContext context, UpstreamError error, HttpResponseMessage upstream)
+    public static Task WriteAsync(HttpContext context, UpstreamError error, HttpResponseMessage? upstream)
     {
         if (error.IsModelNotFound)
         {
@@ -24,7 +24,7 @@ public static class UpstreamErrorResponder
         if (status is 429 or 503)
         {
             // RFC 9110 §10.2.3: the client should wait as long as the upstream asked.
-            if (upstream.Headers.RetryAfter is { } retryAfter)
+            if (upstream?.Headers.RetryAfter is { } retryAfter)
             {
                 context.Response.Headers.RetryAfter = retryAfter.ToString();
             }
