@@ -58,6 +58,7 @@ public static class ProxyApp
         builder.Services.AddProxyCors(settings);
         builder.Services.AddProxyRateLimiting(settings);
         builder.Services.AddProxyDocs();
+        builder.Services.AddOpenAiCompatUpstream();
 
         configureBuilder?.Invoke(builder);
 
@@ -89,6 +90,7 @@ public static class ProxyApp
         app.MapSeedProxyApi();
         app.MapMetricsApi();
         app.MapDocsApi();
+        app.MapOpenAiApi();
         configureEndpoints?.Invoke(app);
         return app;
     }
