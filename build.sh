@@ -132,6 +132,36 @@ run_tests() { # name project
   [ "$rc" = 0 ] || echo "build.sh: $name tests failed" >&2
 }
 
+# The official openai npm client against the published binary (tests/interop, node's built-in test runner).
+# Its TAP summary (# pass / # fail / # cancelled) joins PASSED and FAILED; a run that reports nothing counts as failed.
+run_interop() {
+  local dir="$ROOT/tests/interop" out="$RESULTS/interop.tap" rc=0 passed failed cancelled
+  log "openai npm interop tests"
+  ensure_apt_package node nodejs
+  ensure_apt_package npm npm
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "build.sh: npm ci failed in tests/interop" >&2
+    FAILED=$((FAILED + 1))
+    return
+  fi
+  (cd "$dir" && LLMPROXY_BINARY="$ARTIFACTS/llm-proxy" node --test --test-reporter=tap openai-interop.test.mjs) >"$out" 2>&1 || rc=$?
+  cat "$out"
+  passed=$(grep -E '^# pass [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  failed=$(grep -E '^# fail [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  cancelled=$(grep -E '^# cancelled [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  if [ -z "$passed" ] || [ -z "$failed" ]; then
+    echo "build.sh: the interop tests produced no results" >&2
+    FAILED=$((FAILED + 1))
+    return
+  fi
+  PASSED=$((PASSED + passed))
+  FAILED=$((FAILED + failed + ${cancelled:-0}))
+  if [ "$rc" != 0 ] && [ "$failed" = 0 ] && [ "${cancelled:-0}" = 0 ]; then
+    echo "build.sh: the interop runner failed (exit $rc) without a failing test" >&2
+    FAILED=$((FAILED + 1))
+  fi
+}
+
 test_all() {
   ensure_dotnet
   mkdir -p "$RESULTS"
@@ -143,6 +173,7 @@ test_all() {
   if gate "AOT publish (zero IL/AOT warnings)" publish; then
     ensure_apt_package promtool prometheus
     LLMPROXY_BINARY="$ARTIFACTS/llm-proxy" run_tests "e2e" tests/LlmProxy.E2E/LlmProxy.E2E.csproj
+    run_interop
   else
     # The E2E layer never skips: without a binary it counts as failed.
     FAILED=$((FAILED + 1))

@@ -24,7 +24,7 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
     {
         using var raw = await RawHttp.ConnectAsync(Proxy.Port);
         await raw.SendAsync(request);
-        return await raw.ReadResponseAsync(TimeSpan.FromSeconds(10));
+        return await raw.ReadRawResponseAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
     {
         using var raw = await RawHttp.ConnectAsync(Proxy.Port);
         await raw.SendAsync([.. "GET /healthz HTTP/1.1\r\nHost: x\r\nx-request-id: caf"u8, 0xC3, 0xA9, .. "\r\n\r\n"u8]);
-        var response = await raw.ReadResponseAsync(TimeSpan.FromSeconds(10));
+        var response = await raw.ReadRawResponseAsync(TimeSpan.FromSeconds(10));
         var status = RawHttp.StatusOf(response);
         Assert.True(status is 200 or 400, $"unexpected status {status}");
         var idLine = response.Split("\r\n").FirstOrDefault(l => l.StartsWith("x-request-id:", StringComparison.OrdinalIgnoreCase));

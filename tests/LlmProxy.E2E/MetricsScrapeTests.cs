@@ -16,7 +16,12 @@ public class MetricsScrapeTests
     [Fact]
     public async Task A_scrape_after_mixed_traffic_passes_promtool_and_counts_what_was_sent()
     {
-        await using var proxy = await ProxyProcess.StartAsync();
+        // A rate limit far above what 127.0.0.1 sends here, so only the burst from 127.0.0.2 below is refused (429s).
+        await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["RATE_LIMIT_ENABLED"] = "true",
+            ["RATE_LIMIT_MAX_REQUESTS"] = "1000",
+        });
 
         const int chats = 20;
         const int streams = 10;
@@ -43,6 +48,16 @@ public class MetricsScrapeTests
         traffic.Add(SendAsync(proxy, new HttpRequestMessage(HttpMethod.Delete, "healthz")));              // 405
         traffic.Add(SendAsync(proxy, new HttpRequestMessage(HttpMethod.Get, "healthz")));                 // 200
         var statuses = await Task.WhenAll(traffic);
+        using (var limitedClient = LoopbackClient.From("127.0.0.2", proxy.BaseUrl))
+        {
+            var limited = 0;
+            for (var i = 0; i < 1003; i++)
+            {
+                using var response = await limitedClient.SendAsync(Http.Post("proxy", Http.ValidChat));
+                limited += response.StatusCode == HttpStatusCode.TooManyRequests ? 1 : 0;
+            }
+            Assert.Equal(3, limited);
+        }
         Assert.Equal(chats + streams + distinctModels + 1 + 1, statuses.Count(s => s == HttpStatusCode.OK));
 
         using var scrape = await proxy.Client.GetAsync("metrics");
@@ -54,9 +69,11 @@ public class MetricsScrapeTests
         var (exitCode, output) = await PromtoolCheckAsync(bytes);
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool check metrics exited {exitCode}: {output}\n--- scrape ---\n{text}");
 
-        Assert.Equal(chats + distinctModels + 1, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy\",status=\"200\"}"));
+        Assert.Equal(chats + distinctModels + 1 + 1000, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy\",status=\"200\"}"));
         Assert.Equal(streams, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy/stream\",status=\"200\"}"));
         Assert.Equal(1, Sample(text, "http_requests_total{method=\"GET\",path=\"unmatched\",status=\"404\"}"));
+        Assert.Equal(3, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy\",status=\"429\"}"));
+        Assert.Equal(3, Sample(text, "llm_rate_limited_requests_total"));
         Assert.Equal(1, Sample(text, "http_requests_total{method=\"DELETE\",path=\"unmatched\",status=\"405\"}"));
         Assert.Equal(streams, Sample(text, "llm_time_to_first_token_seconds_count{provider=\"stub\",model=\"my-model\"}"));
         Assert.Equal(0, Sample(text, "llm_streams_in_flight"));

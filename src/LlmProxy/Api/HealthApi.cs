@@ -11,7 +11,12 @@ public static class HealthApi
         {
             var report = health.Report();
             return Results.Json(report, ProxyJsonContext.Default.HealthResponse, statusCode: health.IsDraining ? 503 : 200);
-        }).WithName("healthz");
+        })
+            .WithName("healthz")
+            .WithTags("operations")
+            .WithSummary("Health, uptime, version and the non-secret settings")
+            .Produces<HealthResponse>(StatusCodes.Status200OK)
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 }

@@ -64,6 +64,10 @@ public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter route
             return;
         }
         var completion = await provider.CompleteAsync(request, context, cancellationToken);
+        if (completion is null)
+        {
+            return; // the provider answered already (an upstream error, CONTRACT §5)
+        }
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, completion, ProxyJsonContext.Default.ChatCompletion, cancellationToken);

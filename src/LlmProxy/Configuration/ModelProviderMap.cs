@@ -22,6 +22,10 @@ public sealed class ModelProviderMap
     /// <summary>The exact model names in the map (what /v1/models lists besides the upstream's own).</summary>
     public IEnumerable<string> ExactModels => _exact.Keys;
 
+    /// <summary>True when some entry routes to <paramref name="provider"/>.</summary>
+    public bool Mentions(string provider) =>
+        _exact.ContainsValue(provider) || Array.Exists(_prefixes, p => p.Provider == provider);
+
     public bool IsEmpty => _exact.Count == 0 && _prefixes.Length == 0;
 
     /// <summary>The provider for <paramref name="model"/>, or null when no entry matches.</summary>

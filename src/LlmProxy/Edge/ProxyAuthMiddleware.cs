@@ -31,10 +31,11 @@ public sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth)
 
 public static class ProxyAuthEndpointExtensions
 {
-    /// <summary>Marks the endpoints as needing the proxy's Authorization check.</summary>
+    /// <summary>Marks the endpoints as needing the proxy's Authorization check (and documents their 401).</summary>
     public static TBuilder RequireProxyAuth<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(RequiresProxyAuthMetadata.Instance);
+        builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
         return builder;
     }
 }

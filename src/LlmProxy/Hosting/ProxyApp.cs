@@ -2,6 +2,8 @@ using System.Net;
 using LlmProxy.Api;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
+using LlmProxy.Edge.Logging;
+using LlmProxy.Edge.RateLimiting;
 using LlmProxy.Json;
 using LlmProxy.Metrics;
 using LlmProxy.Providers;
@@ -10,7 +12,8 @@ namespace LlmProxy.Hosting;
 
 /// <summary>
 /// Builds the web application from resolved settings. The pipeline order is the request flow of ARCHITECTURE.md:
-/// request id → error handler → drain gate (shutdown) → routing → metrics → body limit → auth → route → provider.
+/// request id → request log → error handler → CORS → drain gate (shutdown) → routing → metrics → docs UIs → body limit
+/// → auth → rate limit → route → provider.
 /// </summary>
 public static class ProxyApp
 {
@@ -52,6 +55,10 @@ public static class ProxyApp
         builder.Services.AddSingleton<ProviderRouter>();
         builder.Services.AddSingleton<SeedChatHandler>();
         builder.Services.AddProxyMetrics();
+        builder.Services.AddProxyCors(settings);
+        builder.Services.AddProxyRateLimiting(settings);
+        builder.Services.AddProxyDocs();
+        builder.Services.AddOpenAiCompatUpstream();
 
         configureBuilder?.Invoke(builder);
 
@@ -61,16 +68,29 @@ public static class ProxyApp
         app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ShutdownDrain>().BeginDrain);
 
         app.UseMiddleware<RequestIdMiddleware>();
+        if (settings.LogRequests)
+        {
+            // Outside the error handler, so the line carries the final status of failed requests too.
+            app.UseMiddleware<RequestLogMiddleware>();
+        }
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        // Before routing: preflights are answered here (204), never by routing's 405; inside the error handler, whose
+        // error bodies then still get the CORS headers (added when the response starts). Before the drain gate, so
+        // its 503s carry CORS headers too.
+        app.UseCors();
         app.UseMiddleware<DrainGateMiddleware>();
         app.UseRouting();
         app.UseHttpMetrics();
+        app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
+        app.UseProxyRateLimiting(settings);
 
         app.MapHealthApi();
         app.MapSeedProxyApi();
         app.MapMetricsApi();
+        app.MapDocsApi();
+        app.MapOpenAiApi();
         configureEndpoints?.Invoke(app);
         return app;
     }

@@ -12,4 +12,6 @@ namespace LlmProxy.Json;
 [JsonSerializable(typeof(OpenAiErrorEnvelope))]
 [JsonSerializable(typeof(ChatCompletion))]
 [JsonSerializable(typeof(ChatCompletionChunk))]
+[JsonSerializable(typeof(UpstreamChatRequest))]
+[JsonSerializable(typeof(ModelList))]
 public sealed partial class ProxyJsonContext : JsonSerializerContext;

@@ -7,9 +7,9 @@ namespace LlmProxy.E2E.Support;
 
 /// <summary>
 /// HTTP/1.1 over a bare socket, for requests no well-behaved client library will send (CR/LF in headers,
-/// Content-Length with Transfer-Encoding, trickled bytes).
+/// Content-Length with Transfer-Encoding, trickled bytes, a body announced and never sent, a chunked body that never ends).
 /// </summary>
-public sealed class RawHttp : IDisposable
+public sealed class RawHttp : IDisposable, IAsyncDisposable
 {
     private readonly Socket _socket;
 
@@ -59,8 +59,8 @@ public sealed class RawHttp : IDisposable
         }
     }
 
-    /// <summary>Reads one response head (and whatever body bytes came with it) within the timeout.</summary>
-    public async Task<string> ReadResponseAsync(TimeSpan timeout)
+    /// <summary>Reads one response (head and body) as raw text within the timeout; empty when none came.</summary>
+    public async Task<string> ReadRawResponseAsync(TimeSpan timeout)
     {
         var buffer = new byte[64 * 1024];
         var received = new StringBuilder();
@@ -86,6 +86,64 @@ public sealed class RawHttp : IDisposable
         return received.ToString();
     }
 
+    /// <summary>Reads the response head and as much body as arrives within the timeout (the server may keep the socket).</summary>
+    public async Task<(int Status, string Head, string Body)> ReadResponseAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var received = new MemoryStream();
+        var buffer = new byte[8192];
+        int headEnd = -1;
+        long contentLength = -1;
+        try
+        {
+            while (true)
+            {
+                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+                received.Write(buffer, 0, read);
+                var text = Encoding.UTF8.GetString(received.ToArray());
+                if (headEnd < 0 && (headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
+                {
+                    foreach (var line in text[..headEnd].Split("\r\n"))
+                    {
+                        if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                        {
+                            contentLength = long.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                if (headEnd >= 0 && contentLength >= 0 && received.Length >= headEnd + 4 + contentLength)
+                {
+                    break;
+                }
+                if (headEnd >= 0 && text.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (headEnd >= 0)
+        {
+            // The head arrived; the rest of the body did not come within the timeout — enough to judge.
+        }
+        catch (SocketException) when (received.Length > 0)
+        {
+            // The server closed the connection right after answering (Connection: close with unread request bytes).
+        }
+        var all = Encoding.UTF8.GetString(received.ToArray());
+        var end = all.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end < 0)
+        {
+            throw new InvalidOperationException("no HTTP response head within the timeout: " + all);
+        }
+        var head = all[..end];
+        var status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, head, all[(end + 4)..]);
+    }
+
     private static bool HasCompleteResponse(string text)
     {
         var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
@@ -109,4 +167,10 @@ public sealed class RawHttp : IDisposable
             : 0;
 
     public void Dispose() => _socket.Dispose();
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

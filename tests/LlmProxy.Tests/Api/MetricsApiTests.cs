@@ -21,6 +21,24 @@ public class MetricsApiTests
     }
 
     [Fact]
+    public async Task Rate_limited_requests_are_counted()
+    {
+        await using var proxy = await TestProxy.StartAsync(new LlmProxy.Configuration.ProxySettings { RateLimitEnabled = true, RateLimitMaxRequests = 1 });
+        using (var first = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            using var limited = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat));
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        }
+        var text = await ScrapeAsync(proxy);
+        Assert.Contains("\nllm_rate_limited_requests_total 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("http_requests_total{method=\"POST\",path=\"/proxy\",status=\"429\"} 2\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Requests_are_counted_by_route_template_and_unmatched_paths_share_one_label()
     {
         await using var proxy = await TestProxy.StartAsync();

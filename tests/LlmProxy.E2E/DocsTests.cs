@@ -1,0 +1,35 @@
+using System.Net;
+using LlmProxy.E2E.Support;
+using LlmProxy.Tests.Support;
+
+namespace LlmProxy.E2E;
+
+/// <summary>/openapi.json, /docs and /redoc from the AOT binary, with no network beyond the proxy itself.</summary>
+public class DocsTests(RunningProxyFixture fixture) : IClassFixture<RunningProxyFixture>
+{
+    [Fact]
+    public async Task The_openapi_document_lists_every_route()
+    {
+        using var response = await fixture.Proxy.Client.GetAsync("openapi.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var doc = await Http.JsonAsync(response);
+        var paths = doc.GetProperty("paths");
+        Assert.True(paths.GetProperty("/proxy").TryGetProperty("post", out var proxy));
+        Assert.True(proxy.TryGetProperty("requestBody", out _));
+        Assert.True(paths.GetProperty("/proxy/stream").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/healthz").TryGetProperty("get", out _));
+        Assert.True(doc.GetProperty("components").GetProperty("schemas").TryGetProperty("ChatCompletion", out var completion));
+        Assert.True(completion.GetProperty("properties").TryGetProperty("choices", out _));
+    }
+
+    [Theory]
+    [InlineData("docs", "swagger-ui-bundle.js")]
+    [InlineData("redoc", "redoc.standalone.js")]
+    public async Task The_ui_and_all_its_assets_are_served_by_the_binary_with_no_external_url(string page, string bundle)
+    {
+        var pages = await DocPages.FetchAsync(fixture.Proxy.Client, page);
+        Assert.Contains(pages.Keys, p => p.EndsWith(bundle, StringComparison.Ordinal));
+        Assert.True(pages.Single(p => p.Key.EndsWith(bundle, StringComparison.Ordinal)).Value.Length > 100_000, $"{bundle} is suspiciously small");
+        Assert.Empty(DocPages.ExternalReferences(pages));
+    }
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text.Json;
+using LlmProxy.E2E.Support;
+
+namespace LlmProxy.E2E;
+
+/// <summary>LOG_REQUESTS and LOG_LEVEL on the real binary (CONTRACT §7), and secrets kept out of every log line.</summary>
+public class RequestLogTests
+{
+    private const string ProxyKey = "sk-proxy-5ecret-e2e-a1";
+    private const string WrongKey = "sk-wrong-5ecret-e2e-b2";
+    private const string UpstreamKey = "sk-upstream-5ecret-e2e-c3";
+    private const string Content = "my confidential prompt e2e 9f8e";
+
+    [Fact]
+    public async Task At_debug_the_logs_hold_one_json_line_per_request_and_no_secret_or_message_content()
+    {
+        await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["LOG_REQUESTS"] = "true",
+            ["LOG_LEVEL"] = "debug",
+            ["PROXY_API_KEYS"] = ProxyKey,
+            ["OPENAI_COMPAT_API_KEY"] = UpstreamKey,
+            ["RATE_LIMIT_ENABLED"] = "true",
+            ["RATE_LIMIT_MAX_REQUESTS"] = "5",
+        });
+        var chat = $$"""{"model":"model-e2e","messages":[{"role":"user","content":"{{Content}}"}]}""";
+        var invalid = $$"""{"model":"","messages":[{"role":"nobody","content":"{{Content}}"}]}""";
+        var sent = new (string Path, string Body, string? Auth, int Status)[]
+        {
+            ("proxy", chat, "Bearer " + ProxyKey, 200),
+            ("proxy/stream", chat, "Bearer " + ProxyKey, 200),
+            ("proxy", chat, "Bearer " + WrongKey, 401),
+            ("proxy", chat, WrongKey, 401),
+            ("proxy", invalid, "Bearer " + ProxyKey, 422),
+            ("proxy", "{\"model\":\"" + Content, "Bearer " + ProxyKey, 400),
+            ("proxy", chat, "Bearer " + ProxyKey, 200),
+            ("proxy", chat, "Bearer " + ProxyKey, 429),
+        };
+        foreach (var (path, body, auth, status) in sent)
+        {
+            using var response = await proxy.Client.SendAsync(Http.Post(path, body, authorization: auth));
+            await response.Content.ReadAsStringAsync();
+            Assert.Equal(status, (int)response.StatusCode);
+        }
+        Assert.Equal(0, await proxy.TerminateAsync(TimeSpan.FromSeconds(30)));
+
+        var stdout = proxy.StdoutLines.ToList();
+        var all = stdout.Concat(proxy.StderrLines).ToList();
+        // DEBUG really was on (the framework's own debug lines are there), so the absence below means something.
+        Assert.Contains(stdout, l => l.Contains("\"LogLevel\":\"Debug\"", StringComparison.Ordinal));
+        foreach (var line in all)
+        {
+            foreach (var secret in new[] { ProxyKey, WrongKey, UpstreamKey, Content, "Bearer" })
+            {
+                Assert.False(line.Contains(secret, StringComparison.Ordinal), $"a log line holds '{secret}': {line}");
+            }
+        }
+
+        var requests = new List<JsonElement>();
+        foreach (var line in stdout)
+        {
+            using var doc = JsonDocument.Parse(line);
+            // The start-up /healthz probes of the test harness are logged too; the requests under test are the /proxy ones.
+            if (doc.RootElement.GetProperty("Category").GetString() == "LlmProxy.RequestLog"
+                && doc.RootElement.GetProperty("State").GetProperty("Path").GetString()!.StartsWith("/proxy", StringComparison.Ordinal))
+            {
+                requests.Add(doc.RootElement.Clone());
+            }
+        }
+        Assert.Equal(sent.Length, requests.Count);
+        for (var i = 0; i < sent.Length; i++)
+        {
+            var entry = requests[i];
+            Assert.Equal("Information", entry.GetProperty("LogLevel").GetString());
+            Assert.True(DateTimeOffset.TryParse(entry.GetProperty("Timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, out _));
+            var state = entry.GetProperty("State");
+            Assert.Equal("POST", state.GetProperty("Method").GetString());
+            Assert.Equal("/" + sent[i].Path, state.GetProperty("Path").GetString());
+            Assert.Equal(sent[i].Status.ToString(System.Globalization.CultureInfo.InvariantCulture), state.GetProperty("Status").ToString());
+            Assert.Equal(32, state.GetProperty("RequestId").GetString()!.Length);
+            Assert.True(double.Parse(state.GetProperty("DurationMs").ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 0);
+            Assert.Equal("127.0.0.1", state.GetProperty("Client").GetString());
+        }
+        Assert.Equal("model-e2e", requests[0].GetProperty("State").GetProperty("Model").GetString());
+        Assert.Equal("stub", requests[0].GetProperty("State").GetProperty("Provider").GetString());
+    }
+
+    [Fact]
+    public async Task Without_log_requests_there_are_no_request_lines_and_info_hides_debug()
+    {
+        await using var proxy = await ProxyProcess.StartAsync();
+        using var response = await proxy.Client.SendAsync(Http.Post("proxy", Http.ValidChat));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, await proxy.TerminateAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(proxy.StdoutLines, l => l.Contains("LlmProxy.RequestLog", StringComparison.Ordinal));
+        Assert.DoesNotContain(proxy.StdoutLines, l => l.Contains("\"LogLevel\":\"Debug\"", StringComparison.Ordinal));
+    }
+}
