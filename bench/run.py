@@ -552,8 +552,10 @@ def micro(args, results):
     proj = BENCH / "LlmProxy.Benchmarks" / "LlmProxy.Benchmarks.csproj"
     outdir = ART / "micro"
     shutil.rmtree(outdir, ignore_errors=True)
-    cmd = ["dotnet", "run", "-c", "Release", "--project", str(proj), "--", "--filter", "*", "--job", "short",
-           "--exporters", "json", "--artifacts", str(outdir), "--memory"]
+    # In process: BenchmarkDotNet's default builds a child project per benchmark, which timed out (120 s) on this
+    # shared machine; in-process runs the same JIT-compiled code without that build.
+    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.relpath(proj, ROOT), "--", "--filter", "*", "--job", "short",
+           "--inProcess", "--exporters", "json", "--artifacts", str(outdir), "--memory"]
     log("micro-benchmarks: " + " ".join(cmd))
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     (ART / "micro.log").write_text(res.stdout + res.stderr)
@@ -610,6 +612,8 @@ def main():
     p.add_argument("--no-micro", action="store_true")
     p.add_argument("--no-profile", action="store_true")
     p.add_argument("--only", default="", help="comma list of: nonstreaming,streaming,leak,footprint,micro")
+    p.add_argument("--update", action="store_true",
+                   help="with --only: keep the other steps' results of the last run (artifacts/bench/results.json)")
     p.add_argument("--quick", action="store_true", help="a few-second smoke run; writes artifacts/bench only")
     p.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = p.parse_args()
@@ -631,6 +635,11 @@ def main():
     started = time.monotonic()
     results = {"machine": machine(), "pinning": pin.describe(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "command": "./build.sh bench " + " ".join(sys.argv[1:]), "args": {k: v for k, v in vars(args).items()}}
+    if args.update and (ART / "results.json").exists():
+        previous = json.loads((ART / "results.json").read_text())
+        previous["command"] += "\n" + results["command"]
+        previous.pop("failures", None)
+        results = previous
     log(f"logs in {logdir}; {pin.describe()}")
     steps = [("nonstreaming", non_streaming), ("streaming", streaming), ("leak", leak_check), ("footprint", footprint)]
     for name, fn in steps:
@@ -647,7 +656,7 @@ def main():
         t = time.monotonic()
         micro(args, results)
         results.setdefault("step_seconds", {})["micro"] = time.monotonic() - t
-    results["seconds"] = time.monotonic() - started
+    results["seconds"] = (results.get("seconds", 0) if args.update else 0) + time.monotonic() - started
     (ART / "results.json").write_text(json.dumps(results, indent=1))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
