@@ -1,6 +1,7 @@
 using System.Text.Unicode;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
+using LlmProxy.Metrics;
 using LlmProxy.Providers;
 
 namespace LlmProxy.Api;
@@ -10,7 +11,7 @@ namespace LlmProxy.Api;
 /// → sniff model and stream (<see cref="OpenAiBodySniffer"/>, the only parse) → route by model → provider, which
 /// forwards the same bytes. Problems are 400/413/415 in the OpenAI envelope.
 /// </summary>
-public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router)
+public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router, LlmMetrics metrics)
 {
     public async Task HandleAsync(HttpContext context, OpenAiEndpoint endpoint)
     {
@@ -46,6 +47,8 @@ public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router)
         requestFacts.Model = facts.Model;
         requestFacts.Provider = provider.Name;
         var request = new OpenAiRequest(endpoint, facts.Model, facts.Stream, facts.IncludeUsage, body.Memory);
+        // llm_streams_in_flight counts a streamed answer for as long as the handler relays it.
+        using var open = facts.Stream ? metrics.TrackStream() : default;
         await provider.ForwardAsync(request, context, cancellationToken);
     }
 }
