@@ -59,7 +59,7 @@ public class MetricsScrapeTests
             }
             Assert.Equal(3, limited);
         }
-        Assert.Equal(chats + streams + distinctModels + 1 + 1, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(chats + streams + distinctModels + 1, statuses.Count(s => s == HttpStatusCode.OK));
 
         using var scrape = await proxy.Client.GetAsync("metrics");
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
