@@ -1,4 +1,3 @@
-using System.Text.Unicode;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
 using LlmProxy.Metrics;
@@ -16,23 +15,9 @@ public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router,
     public async Task HandleAsync(HttpContext context, OpenAiEndpoint endpoint)
     {
         var cancellationToken = context.RequestAborted;
-        if (!JsonContentType.IsJson(context.Request.ContentType))
-        {
-            await ErrorWriter.WriteAsync(context, 415, context.Request.ContentType is null
-                ? "Content-Type header is missing; send application/json"
-                : "Content-Type must be application/json");
-            return;
-        }
-        using var body = await RequestBodyReader.ReadAsync(context.Request, settings, cancellationToken);
+        using var body = await JsonRequestBody.ReadAsync(context, settings);
         if (body is null)
         {
-            await ErrorWriter.WriteAsync(context, 413, $"Request body is larger than the limit of {settings.EffectiveMaxRequestBytes} bytes");
-            return;
-        }
-        // Utf8JsonReader checks UTF-8 only inside the strings it decodes; the upstream deserves valid UTF-8 throughout.
-        if (!Utf8.IsValid(body.Span))
-        {
-            await ErrorWriter.WriteAsync(context, 400, "Request body is not valid UTF-8");
             return;
         }
         var facts = OpenAiBodySniffer.Sniff(body.Span, out var problem, out var param);
