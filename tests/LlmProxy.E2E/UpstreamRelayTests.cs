@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using LlmProxy.E2E.Support;
+using LlmProxy.Tests.Support;
 using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
@@ -53,6 +54,10 @@ public class UpstreamRelayTests
     {
         var clock = Stopwatch.StartNew();
         var secondChunkSentAt = TimeSpan.MaxValue;
+        // The upstream holds its second chunk (100 ms at least, 5 s at most) until the client has the first event. A
+        // relay that buffers never delivers it alone, so the wait runs out and the assertion below fails; a live relay
+        // passes however slow the machine is.
+        var firstReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = await FakeUpstream.StartAsync(async context =>
         {
             context.Response.ContentType = "text/event-stream";
@@ -64,6 +69,10 @@ public class UpstreamRelayTests
                 }
                 await WriteEventAsync(context, Chunk($"w{i} "));
                 await Task.Delay(100, context.RequestAborted);
+                if (i == 0)
+                {
+                    await Task.WhenAny(firstReceived.Task, Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted));
+                }
             }
             // No [DONE]: the proxy must add the one and only.
         });
@@ -74,6 +83,7 @@ public class UpstreamRelayTests
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var events = new List<string> { (await ReadEventAsync(reader))! };
         var firstAt = clock.Elapsed;
+        firstReceived.TrySetResult();
         while (await ReadEventAsync(reader) is { } e)
         {
             events.Add(e);

@@ -1,6 +1,6 @@
-using System.Text.Unicode;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
+using LlmProxy.Metrics;
 using LlmProxy.Providers;
 
 namespace LlmProxy.Api;
@@ -10,28 +10,14 @@ namespace LlmProxy.Api;
 /// → sniff model and stream (<see cref="OpenAiBodySniffer"/>, the only parse) → route by model → provider, which
 /// forwards the same bytes. Problems are 400/413/415 in the OpenAI envelope.
 /// </summary>
-public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router)
+public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router, LlmMetrics metrics)
 {
     public async Task HandleAsync(HttpContext context, OpenAiEndpoint endpoint)
     {
         var cancellationToken = context.RequestAborted;
-        if (!JsonContentType.IsJson(context.Request.ContentType))
-        {
-            await ErrorWriter.WriteAsync(context, 415, context.Request.ContentType is null
-                ? "Content-Type header is missing; send application/json"
-                : "Content-Type must be application/json");
-            return;
-        }
-        using var body = await RequestBodyReader.ReadAsync(context.Request, settings, cancellationToken);
+        using var body = await JsonRequestBody.ReadAsync(context, settings);
         if (body is null)
         {
-            await ErrorWriter.WriteAsync(context, 413, $"Request body is larger than the limit of {settings.EffectiveMaxRequestBytes} bytes");
-            return;
-        }
-        // Utf8JsonReader checks UTF-8 only inside the strings it decodes; the upstream deserves valid UTF-8 throughout.
-        if (!Utf8.IsValid(body.Span))
-        {
-            await ErrorWriter.WriteAsync(context, 400, "Request body is not valid UTF-8");
             return;
         }
         var facts = OpenAiBodySniffer.Sniff(body.Span, out var problem, out var param);
@@ -46,6 +32,8 @@ public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router)
         requestFacts.Model = facts.Model;
         requestFacts.Provider = provider.Name;
         var request = new OpenAiRequest(endpoint, facts.Model, facts.Stream, facts.IncludeUsage, body.Memory);
+        // llm_streams_in_flight counts a streamed answer for as long as the handler relays it.
+        using var open = facts.Stream ? metrics.TrackStream() : default;
         await provider.ForwardAsync(request, context, cancellationToken);
     }
 }

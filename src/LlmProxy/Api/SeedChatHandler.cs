@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
 using LlmProxy.Json;
@@ -17,23 +16,9 @@ public sealed class SeedChatHandler(ProxySettings settings, ProviderRouter route
     public async Task HandleAsync(HttpContext context, bool stream)
     {
         var cancellationToken = context.RequestAborted;
-        if (!JsonContentType.IsJson(context.Request.ContentType))
-        {
-            await ErrorWriter.WriteAsync(context, 415, context.Request.ContentType is null
-                ? "Content-Type header is missing; send application/json"
-                : "Content-Type must be application/json");
-            return;
-        }
-        using var body = await RequestBodyReader.ReadAsync(context.Request, settings, cancellationToken);
+        using var body = await JsonRequestBody.ReadAsync(context, settings);
         if (body is null)
         {
-            await ErrorWriter.WriteAsync(context, 413, $"Request body is larger than the limit of {settings.EffectiveMaxRequestBytes} bytes");
-            return;
-        }
-        // JsonDocument checks UTF-8 only when a string is read; check the whole body up front (vectorised) instead.
-        if (!Utf8.IsValid(body.Span))
-        {
-            await ErrorWriter.WriteAsync(context, 400, "Request body is not valid UTF-8");
             return;
         }
         var problems = new List<ValidationProblem>();

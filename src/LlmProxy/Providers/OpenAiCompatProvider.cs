@@ -4,6 +4,7 @@ using LlmProxy.Api;
 using LlmProxy.Configuration;
 using LlmProxy.Edge;
 using LlmProxy.Json;
+using LlmProxy.Metrics;
 using LlmProxy.Providers.Upstream;
 
 namespace LlmProxy.Providers;
@@ -13,7 +14,7 @@ namespace LlmProxy.Providers;
 /// one <see cref="UpstreamCall"/>: send (retrying connection failures), map an error status (§5), then relay the
 /// stream event by event (§6) or pass the body through.
 /// </summary>
-public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings settings, TimeProvider time, ILogger<OpenAiCompatProvider> logger) : IChatProvider
+public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings settings, TimeProvider time, LlmMetrics metrics, ILogger<OpenAiCompatProvider> logger) : IChatProvider
 {
     /// <summary>A non-streaming /proxy answer is parsed whole to normalise it; larger than this is not a chat answer.</summary>
     public const int MaxCompletionBytes = 32 * 1024 * 1024;
@@ -31,7 +32,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
     public async Task<ChatCompletion?> CompleteAsync(ChatRequest request, HttpContext context, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(request.Model, request.Messages, Stream: false), ProxyJsonContext.Default.UpstreamChatRequest);
-        var call = new UpstreamCall(Name, request.Model, ChatPath, stream: false, logger);
+        var call = new UpstreamCall(Name, request.Model, ChatPath, stream: false, logger, metrics.For(Name, request.Model));
         using var idle = new IdleTimeout(settings.UpstreamTimeout, cancellationToken);
         using var response = await SendAsync(context, call, ChatPath, body, idle);
         if (response is null)
@@ -76,7 +77,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
     public async Task StreamAsync(ChatRequest request, HttpContext context, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(request.Model, request.Messages, Stream: true), ProxyJsonContext.Default.UpstreamChatRequest);
-        var call = new UpstreamCall(Name, request.Model, ChatPath, stream: true, logger);
+        var call = new UpstreamCall(Name, request.Model, ChatPath, stream: true, logger, metrics.For(Name, request.Model));
         using var idle = new IdleTimeout(settings.UpstreamTimeout, cancellationToken);
         using var response = await SendAsync(context, call, ChatPath, body, idle);
         if (response is not null)
@@ -88,7 +89,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
     public async Task ForwardAsync(OpenAiRequest request, HttpContext context, CancellationToken cancellationToken)
     {
         var path = request.Endpoint.UpstreamPath();
-        var call = new UpstreamCall(Name, request.Model, path, request.Stream, logger);
+        var call = new UpstreamCall(Name, request.Model, path, request.Stream, logger, metrics.For(Name, request.Model));
         using var idle = new IdleTimeout(settings.UpstreamTimeout, cancellationToken);
         // The client's bytes, as sent (CONTRACT §2.3): nothing re-serialised.
         using var response = await SendAsync(context, call, path, request.Body, idle);
@@ -146,7 +147,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
                 return null;
             }
             await UpstreamErrorResponder.WriteAsync(context, error, response);
-            call.OnEnd(status, UpstreamOutcome.UpstreamError);
+            call.OnEnd(status, UpstreamOutcome.UpstreamError, error.IsModelNotFound);
             return null;
         }
     }

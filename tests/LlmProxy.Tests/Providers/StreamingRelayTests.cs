@@ -16,6 +16,10 @@ public class StreamingRelayTests
     {
         var clock = Stopwatch.StartNew();
         var secondChunkSentAt = TimeSpan.MaxValue;
+        // The upstream holds its second chunk (100 ms at least, 5 s at most) until the client has the first event. A
+        // relay that buffers never delivers it alone, so the wait runs out and the assertion below fails; a live relay
+        // passes however slow the machine is.
+        var firstReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = await FakeUpstream.StartAsync(async context =>
         {
             Sse.Start(context);
@@ -27,6 +31,10 @@ public class StreamingRelayTests
                 }
                 await Sse.WriteEventAsync(context, Sse.Chunk($"c{i} "));
                 await Task.Delay(100, context.RequestAborted);
+                if (i == 0)
+                {
+                    await Task.WhenAny(firstReceived.Task, Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted));
+                }
             }
             await Sse.WriteEventAsync(context, "[DONE]");
         });
@@ -40,6 +48,7 @@ public class StreamingRelayTests
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var first = await Sse.ReadEventAsync(reader);
         var firstArrivedAt = clock.Elapsed;
+        firstReceived.TrySetResult();
         var events = new List<string> { first! };
         while (await Sse.ReadEventAsync(reader) is { } e)
         {
