@@ -39,8 +39,11 @@ var samples = new List<Sample>();
 var started = clock.Elapsed;
 var deadline = started + TimeSpan.FromMinutes(options.Minutes);
 
-Sample Take() => new(clock.Elapsed - started, ProcSampler.RssKb(proxy.Id), ProcSampler.OpenFds(proxy.Id),
-    ProcSampler.UpstreamSockets(upstream.Port).All, ProcSampler.UpstreamSockets(upstream.Port).Established, upstream.InFlight, traffic.InFlight);
+Sample Take()
+{
+    var (sockets, established) = ProcSampler.UpstreamSockets(upstream.Port);
+    return new(clock.Elapsed - started, ProcSampler.RssKb(proxy.Id), ProcSampler.OpenFds(proxy.Id), sockets, established, upstream.InFlight, traffic.InFlight);
+}
 
 var sampler = Task.Run(async () =>
 {
