@@ -114,10 +114,20 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
     }
 
     [Fact]
-    public async Task A_one_megabyte_header_is_431()
+    public async Task A_one_megabyte_header_is_431_or_a_closed_connection()
     {
-        var response = await ExchangeAsync($"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {new string('a', 1024 * 1024)}\r\n\r\n");
-        Assert.Equal(431, RawHttp.StatusOf(response));
+        using var raw = await RawHttp.ConnectAsync(Proxy.Port);
+        try
+        {
+            await raw.SendAsync($"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {new string('a', 1024 * 1024)}\r\n\r\n");
+        }
+        catch (SocketException)
+        {
+            // Kestrel may answer 431 and close while the megabyte is still being sent: the send then breaks.
+        }
+        var (text, closed, _) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(10));
+        var status = RawHttp.StatusOf(text);
+        Assert.True(status == 431 || (status == 0 && closed), $"expected 431 or a closed connection, got {status}: {text[..Math.Min(100, text.Length)]}");
         await AssertStillServingAsync();
     }
 

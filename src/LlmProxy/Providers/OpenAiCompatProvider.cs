@@ -82,7 +82,8 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
         using var response = await SendAsync(context, call, ChatPath, body, idle);
         if (response is not null)
         {
-            await RelayAsync(context, response, call, idle);
+            // The seed stream promises chat.completion.chunk events (CONTRACT §2.2): no other body may pass as one.
+            await RelayAsync(context, response, call, idle, passThroughJson: false);
         }
     }
 
@@ -99,7 +100,7 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
         }
         if (request.Stream)
         {
-            await RelayAsync(context, response, call, idle);
+            await RelayAsync(context, response, call, idle, passThroughJson: true);
             return;
         }
         await PassThroughAsync(context, response, call, idle);
@@ -152,16 +153,30 @@ public sealed class OpenAiCompatProvider(UpstreamClient client, ProxySettings se
         }
     }
 
-    /// <summary>A 2xx answer to a streaming request: relay its events (or its body, if the server did not stream).</summary>
-    private static async Task RelayAsync(HttpContext context, HttpResponseMessage response, UpstreamCall call, IdleTimeout idle)
+    /// <summary>
+    /// A 2xx answer to a streaming request: relay its events. A JSON answer on /v1 (<paramref name="passThroughJson"/>)
+    /// is handed over as it is; any other body is not an answer to a streaming request: 502.
+    /// </summary>
+    private static async Task RelayAsync(HttpContext context, HttpResponseMessage response, UpstreamCall call, IdleTimeout idle, bool passThroughJson)
     {
-        if (response.Content.Headers.ContentType?.MediaType is not "text/event-stream")
+        var status = (int)response.StatusCode;
+        var contentType = response.Content.Headers.ContentType;
+        if (contentType?.MediaType is not "text/event-stream")
         {
-            // The server ignored stream:true (some do for some endpoints): hand its answer over as it is.
-            await PassThroughAsync(context, response, call, idle);
+            if (passThroughJson && JsonContentType.IsJson(contentType?.ToString()))
+            {
+                // The server ignored stream:true (some do for some endpoints): hand its answer over as it is.
+                await PassThroughAsync(context, response, call, idle);
+                return;
+            }
+            // An HTML error page from a reverse proxy or captive portal in front of the model server, or plain text,
+            // relayed with a 200 would reach an SSE client as a stream that never yields an event nor [DONE].
+            await ErrorWriter.WriteAsync(context, 502,
+                $"The upstream model server answered a streaming request with Content-Type {contentType?.MediaType ?? "(none)"} instead of text/event-stream",
+                openAiCode: "upstream_invalid_response");
+            call.OnEnd(status, UpstreamOutcome.UpstreamError);
             return;
         }
-        var status = (int)response.StatusCode;
         UpstreamOutcome outcome;
         try
         {

@@ -49,6 +49,8 @@ public sealed class ProxyProcess : IAsyncDisposable
         return proxy;
     }
 
+    private const string ResetSignalsLauncher = "/usr/bin/env";
+
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string>? env)
     {
         var info = new ProcessStartInfo(ProxyBinary.Path)
@@ -57,6 +59,15 @@ public sealed class ProxyProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (File.Exists(ResetSignalsLauncher))
+        {
+            // A test run started in the background of a non-interactive shell inherits SIGINT as ignored, and so would
+            // the proxy, which keeps an inherited SIG_IGN: the SIGINT shutdown test would then test nothing. env(1)
+            // restores the default disposition and execs the binary (same PID), as an interactive Ctrl+C would find it.
+            info.FileName = ResetSignalsLauncher;
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
+            info.ArgumentList.Add(ProxyBinary.Path);
+        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -32,11 +32,13 @@ public sealed class FakeUpstream : IAsyncDisposable
         return Task.CompletedTask;
     };
 
-    public static async Task<FakeUpstream> StartAsync(Func<HttpContext, Task>? handler = null)
+    /// <param name="handler">Answers each request (after it was recorded).</param>
+    /// <param name="port">0 for any free port; a fixed one to bring an upstream up where a proxy already points.</param>
+    public static async Task<FakeUpstream> StartAsync(Func<HttpContext, Task>? handler = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         FakeUpstream? self = null;
         app.Run(async context =>
