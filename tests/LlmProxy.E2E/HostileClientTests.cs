@@ -20,6 +20,23 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
         Assert.False(Proxy.HasExited);
     }
 
+    /// <summary>Sends <paramref name="text"/> once a second for up to 30 s, until the server closes the connection.</summary>
+    private static Task TrickleAsync(RawHttp raw, string text) => Task.Run(async () =>
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            await Task.Delay(1000);
+            try
+            {
+                await raw.SendAsync(text);
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+        }
+    });
+
     private async Task<string> ExchangeAsync(string request)
     {
         using var raw = await RawHttp.ConnectAsync(Proxy.Port);
@@ -32,22 +49,8 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
     {
         using var raw = await RawHttp.ConnectAsync(Proxy.Port);
         await raw.SendAsync("POST /proxy HTTP/1.1\r\nHost: x\r\n");
-        var trickle = Task.Run(async () =>
-        {
-            // One header byte a second: a textbook slowloris. Stops when the server closes.
-            for (var i = 0; i < 30; i++)
-            {
-                await Task.Delay(1000);
-                try
-                {
-                    await raw.SendAsync("X");
-                }
-                catch (SocketException)
-                {
-                    return;
-                }
-            }
-        });
+        // One header byte a second: a textbook slowloris. Stops when the server closes.
+        var trickle = TrickleAsync(raw, "X");
         await AssertStillServingAsync();
         var (text, closed, elapsed) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(25));
         Assert.True(closed, "the slow-header connection was not closed");
@@ -63,21 +66,7 @@ public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<Run
     {
         using var raw = await RawHttp.ConnectAsync(Proxy.Port);
         await raw.SendAsync("POST /proxy HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
-        var trickle = Task.Run(async () =>
-        {
-            for (var i = 0; i < 30; i++)
-            {
-                await Task.Delay(1000);
-                try
-                {
-                    await raw.SendAsync(" ");
-                }
-                catch (SocketException)
-                {
-                    return;
-                }
-            }
-        });
+        var trickle = TrickleAsync(raw, " ");
         await AssertStillServingAsync();
         var (text, closed, elapsed) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(25));
         Assert.True(closed, "the slow-body connection was not closed");
