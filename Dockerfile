@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # llm-proxy as a distroless container: one Native AOT executable, no shell, no package manager, non-root.
 #   docker build -t llm-proxy -f Dockerfile.distroless .      (or: docker build -t llm-proxy .  — `Dockerfile` is a copy)
-#   docker run --rm -p 8000:80 -e LLM_PROVIDER=stub -e CORS_ALLOW_ORIGINS=http://localhost:3000 llm-proxy
+#   docker run --rm -p 8000:80 -e PROXY_API_KEYS=change-me -e LLM_PROVIDER=stub llm-proxy
 # What can be checked without a Docker engine is checked by tests/LlmProxy.E2E/DockerImageTests.cs.
 
 # ---- build: the .NET 10 SDK plus the Native AOT prerequisites (clang links the binary, zlib headers;
@@ -32,12 +32,13 @@ RUN RID=linux-x64; if [ "$TARGETARCH" = "arm64" ]; then RID=linux-arm64; fi; \
 # The exact library list is kept in docker/base-debian13.<arch>.libs and checked against the binary's needs.
 FROM gcr.io/distroless/base-debian13:nonroot
 COPY --from=build /out/llm-proxy /llm-proxy
-# CONTRACT §1: the container image listens on all interfaces, port 80.
+# The image listens on all interfaces, port 80 (docs/configuration.md): anyone who reaches the port can use it,
+# so set PROXY_API_KEYS (docs/security.md).
 ENV HOST=0.0.0.0 PORT=80
 EXPOSE 80
 # 65532 is distroless's "nonroot". It may bind port 80 because Docker (20.10+) and Podman set
 # net.ipv4.ip_unprivileged_port_start=0 in the container's network namespace (moby/moby#41030). Kubernetes and
-# `--network host` do not: there, run with PORT=8080 (or that sysctl) — see README, "Docker".
+# `--network host` do not: there, run with PORT=8080 (or that sysctl) — see docs/operations.md, "Docker".
 USER 65532:65532
 # SIGTERM starts the graceful drain (SHUTDOWN_TIMEOUT_SECONDS, default 30 s): give `docker stop -t` more than that.
 STOPSIGNAL SIGTERM
