@@ -162,6 +162,36 @@ run_interop() {
   fi
 }
 
+# A node test project under tests/ (npm ci, then node --test with TAP), counted like the interop tests. Used for the
+# /ui page in headless Chromium (tests/browser) and the Grafana/Prometheus assets (tests/observability).
+run_node_tests() { # name dir test-file
+  local name="$1" dir="$ROOT/$2" file="$3" out="$RESULTS/$1.tap" rc=0 passed failed cancelled
+  log "$name"
+  ensure_apt_package node nodejs
+  ensure_apt_package npm npm
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "build.sh: npm ci failed in $2" >&2
+    FAILED=$((FAILED + 1))
+    return
+  fi
+  (cd "$dir" && LLMPROXY_BINARY="$ARTIFACTS/llm-proxy" node --test --test-reporter=tap "$file") >"$out" 2>&1 || rc=$?
+  cat "$out"
+  passed=$(grep -E '^# pass [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  failed=$(grep -E '^# fail [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  cancelled=$(grep -E '^# cancelled [0-9]+$' "$out" | grep -oE '[0-9]+' | tail -1 || true)
+  if [ -z "$passed" ] || [ -z "$failed" ]; then
+    echo "build.sh: $name produced no results" >&2
+    FAILED=$((FAILED + 1))
+    return
+  fi
+  PASSED=$((PASSED + passed))
+  FAILED=$((FAILED + failed + ${cancelled:-0}))
+  if [ "$rc" != 0 ] && [ "$failed" = 0 ] && [ "${cancelled:-0}" = 0 ]; then
+    echo "build.sh: $name: the runner failed (exit $rc) without a failing test" >&2
+    FAILED=$((FAILED + 1))
+  fi
+}
+
 test_all() {
   ensure_dotnet
   mkdir -p "$RESULTS"
@@ -174,6 +204,10 @@ test_all() {
     ensure_apt_package promtool prometheus
     LLMPROXY_BINARY="$ARTIFACTS/llm-proxy" run_tests "e2e" tests/LlmProxy.E2E/LlmProxy.E2E.csproj
     run_interop
+    run_node_tests "observability assets (promtool, Grafana dashboard vs a real scrape)" tests/observability observability-assets.test.mjs
+    ensure_apt_package chromium chromium
+    run_node_tests "/ui page in headless Chromium" tests/browser ui-page.test.mjs
+    # tests/browser/ui-binary.test.mjs joins here once the binary serves /ui and reads UPSTREAMS.
   else
     # The E2E layer never skips: without a binary it counts as failed.
     FAILED=$((FAILED + 1))
