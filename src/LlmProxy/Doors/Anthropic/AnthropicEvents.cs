@@ -20,7 +20,9 @@ internal static class AnthropicEvents
         output.Write(escapedModel);
         output.Write("\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":"u8);
         WriteInt(output, inputTokens);
-        output.Write(",\"output_tokens\":0}}}\n\n"u8);
+        // The cache counts are always 0 here (no prompt caching upstream); Anthropic's answers carry them, so clients
+        // that add them up find numbers, not nulls.
+        output.Write(",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":0}}}\n\n"u8);
     }
 
     public static void TextBlockStart(IBufferWriter<byte> output, int index)

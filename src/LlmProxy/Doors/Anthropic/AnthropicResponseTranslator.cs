@@ -117,6 +117,8 @@ internal static class AnthropicResponseTranslator
         }
         writer.WriteStartObject("usage"u8);
         writer.WriteNumber("input_tokens"u8, answer.PromptTokens >= 0 ? answer.PromptTokens : Math.Max(0, reply.InputTokens));
+        writer.WriteNumber("cache_creation_input_tokens"u8, 0);
+        writer.WriteNumber("cache_read_input_tokens"u8, 0);
         writer.WriteNumber("output_tokens"u8, Math.Max(0, answer.CompletionTokens));
         writer.WriteEndObject();
         writer.WriteEndObject();

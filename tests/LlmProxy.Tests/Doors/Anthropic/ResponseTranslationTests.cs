@@ -29,7 +29,8 @@ public class ResponseTranslationTests
         Equal("""
             {"id":"msg_req-1","type":"message","role":"assistant","model":"claude-sonnet-4-5",
              "content":[{"type":"text","text":"Hello \"there\" 😀"}],
-             "stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":21,"output_tokens":7}}
+             "stop_reason":"end_turn","stop_sequence":null,
+             "usage":{"input_tokens":21,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":7}}
             """, message);
         Assert.Equal(new TokenUsage(21, 7), usage);
     }
@@ -130,7 +131,7 @@ public class ResponseTranslationTests
     public void Missing_usage_reports_the_estimate_for_input_and_zero_output()
     {
         var message = Translate(Completion("""{"role":"assistant","content":"x"}""", "\"stop\"", usage: "null"), null, out var usage);
-        Equal("""{"input_tokens":11,"output_tokens":0}""", message["usage"]);
+        Equal("""{"input_tokens":11,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}""", message["usage"]);
         Assert.Equal(new TokenUsage(null, null), usage);
     }
 

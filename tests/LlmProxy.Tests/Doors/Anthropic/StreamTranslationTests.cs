@@ -76,7 +76,8 @@ public class StreamTranslationTests
             SseTestEvents.Types(events));
         Equal("""
             {"type":"message_start","message":{"id":"msg_req-7","type":"message","role":"assistant","model":"claude-sonnet-4-5",
-             "content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":0}}}
+             "content":[],"stop_reason":null,"stop_sequence":null,
+             "usage":{"input_tokens":30,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}
             """, events[0].Json);
         Equal("""{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""", events[1].Json);
         Equal("""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}""", events[2].Json);
