@@ -5,7 +5,8 @@ Two modes:
   latency  N streams, C at a time; per stream: time from request written to first complete event, and the gaps
            between consecutive events. Prints one JSON object.
   hold     open C streams at once (in batches), print "READY <open> <failed>" when every stream has its first
-           event, keep them open for --hold-seconds, close them, print one JSON object.
+           event, keep them open until SIGTERM (or --hold-seconds), close them, print one JSON object. On SIGUSR1
+           print "EVENTS <events received so far> <streams still open>" (the runner's CPU-per-event window).
 
 An event is complete when its blank line ("\\n\\n") has arrived. Chunked transfer framing ("\\r\\n<hex>\\r\\n")
 never contains "\\n\\n", so counting it in the raw bytes after the response head counts events exactly.
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import json
 import resource
+import signal
 import sys
 import time
 
@@ -33,6 +35,7 @@ class Stream:
         self.status = None
         self.event_times = []
         self.error = None
+        self.done = False
         self.first_event = asyncio.Event()
 
 
@@ -66,6 +69,7 @@ async def run_stream(host, port, request, stream, started_at_out=None):
                 if ends and not stream.first_event.is_set():
                     stream.first_event.set()
                 if b"[DONE]" in window:
+                    stream.done = True
                     break
                 carry = window[-1:]
             data = await reader.read(65536)
@@ -120,14 +124,33 @@ async def latency(args, request):
 async def hold(args, request):
     streams = [Stream() for _ in range(args.concurrency)]
     tasks = []
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: print(
+        f"EVENTS {sum(len(s.event_times) for s in streams)} "
+        f"{sum(1 for s in streams if s.status == 200 and s.error is None and not s.done)}", flush=True))
     # Open in batches so the listen backlogs (512 by default in Kestrel) are not the thing being measured.
+    # A stream with no first event within --ready-timeout (a server out of file descriptors leaves the connection
+    # in its backlog) is closed and counted as failed; the others stay open.
     for i in range(0, len(streams), args.batch):
         batch = streams[i:i + args.batch]
-        tasks.extend(asyncio.create_task(run_stream(args.host, args.port, request, s)) for s in batch)
-        await asyncio.wait_for(asyncio.gather(*(s.first_event.wait() for s in batch)), timeout=args.ready_timeout)
+        batch_tasks = [asyncio.create_task(run_stream(args.host, args.port, request, s)) for s in batch]
+        tasks.extend(batch_tasks)
+        waits = [asyncio.create_task(s.first_event.wait()) for s in batch]
+        _, pending = await asyncio.wait(waits, timeout=args.ready_timeout)
+        for w in pending:
+            w.cancel()
+        for s, t in zip(batch, batch_tasks):
+            if not s.first_event.is_set():
+                s.error = f"no first event within {args.ready_timeout:g} s"
+                t.cancel()
     failed = sum(1 for s in streams if s.error is not None)
     print(f"READY {len(streams) - failed} {failed}", flush=True)
-    await asyncio.sleep(args.hold_seconds)
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=args.hold_seconds)
+    except asyncio.TimeoutError:
+        pass
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
