@@ -48,7 +48,8 @@ ensure_aot_prereqs() {
   fi
 }
 
-# Debian packages the E2E layer uses (promtool validates a real /metrics scrape).
+# Debian packages the tests use (redis-server: the shared rate-limit store's tests start their own instances;
+# promtool validates a real /metrics scrape).
 ensure_apt_package() { # command package
   command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -168,6 +169,7 @@ test_all() {
   gate "restore" dotnet restore LlmProxy.sln -nologo -v q || { finish; return; }
   gate "format check (dotnet format --verify-no-changes)" dotnet format LlmProxy.sln --verify-no-changes --no-restore -v q || true
   if gate "build (warnings are errors)" dotnet build LlmProxy.sln -c Release --no-restore -nologo -v q; then
+    ensure_apt_package redis-server redis-server
     run_tests "unit+testhost" tests/LlmProxy.Tests/LlmProxy.Tests.csproj
   fi
   if gate "AOT publish (zero IL/AOT warnings)" publish; then
