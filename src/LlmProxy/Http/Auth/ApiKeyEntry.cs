@@ -4,7 +4,7 @@ namespace LlmProxy.Http.Auth;
 
 /// <summary>
 /// One accepted API key, known only by its SHA-256 digest, with the settings of its keys-file line
-/// (docs/security.md, "API keys"). <see cref="Name"/> is what logs, metrics and limit counters show for the key.
+/// (docs/replicas.md, "Per-key settings: the keys file"). <see cref="Name"/> is what logs, metrics and limit counters show for the key.
 /// </summary>
 internal sealed class ApiKeyEntry
 {

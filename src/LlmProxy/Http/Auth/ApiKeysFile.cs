@@ -5,7 +5,7 @@ using System.Text;
 namespace LlmProxy.Http.Auth;
 
 /// <summary>
-/// PROXY_API_KEYS_FILE: one key per line, optionally followed by settings (docs/security.md, "The keys file"):
+/// PROXY_API_KEYS_FILE: one key per line, optionally followed by settings (docs/replicas.md, "Per-key settings: the keys file"):
 /// <code>
 /// # comment
 /// sk-alice-1 name=alice rpm=60 tpm=100000 models=llama3*,qwen*

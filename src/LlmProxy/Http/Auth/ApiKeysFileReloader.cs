@@ -5,7 +5,7 @@ namespace LlmProxy.Http.Auth;
 /// <summary>
 /// Keeps the key table of PROXY_API_KEYS_FILE current without a restart: re-reads the file on <c>SIGHUP</c> and when
 /// it changes, and swaps in the new table atomically. A file that cannot be used keeps the old table and logs one error
-/// line; requests in flight keep the entry they matched (docs/security.md, "Rotating keys").
+/// line; requests in flight keep the entry they matched (docs/replicas.md, "Reloading keys").
 /// </summary>
 /// <remarks>
 /// Changes are found by polling the file's modification time, size and fully resolved path every <see cref="DefaultPollInterval"/>,

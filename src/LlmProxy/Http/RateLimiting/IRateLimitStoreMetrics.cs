@@ -2,7 +2,7 @@ namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
 /// What the Redis store reports for <c>llm_ratelimit_store_up</c>, <c>llm_ratelimit_store_errors_total</c> and
-/// <c>llm_ratelimit_store_call_seconds</c> (docs/operations.md). Called on the request path: implementations must be
+/// <c>llm_ratelimit_store_call_seconds</c> (docs/replicas.md, "Failure modes"). Called on the request path: implementations must be
 /// cheap and must not throw.
 /// </summary>
 internal interface IRateLimitStoreMetrics

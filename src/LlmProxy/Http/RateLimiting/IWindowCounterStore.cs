@@ -1,7 +1,7 @@
 namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
-/// Fixed-window request and token counters per client (docs/replicas.md). A window starts with the client's first
+/// Fixed-window request and token counters per client (docs/replicas.md, "How counting works"). A window starts with the client's first
 /// request (or first token debit) and lasts <see cref="WindowLimits.Window"/>; both counters belong to the same window.
 /// </summary>
 /// <remarks>

@@ -8,7 +8,7 @@ namespace LlmProxy.Http.RateLimiting;
 /// REDIS_URL: <c>redis://[[user]:password@]host[:port][/db]</c>, or <c>rediss://</c> for TLS (the scheme pair most
 /// Redis clients accept, e.g. redis-py and node-redis). The port defaults to 6379, the database to 0. User and password
 /// may be percent-encoded; a password may also hold a raw <c>@</c>, <c>:</c> or <c>/</c>, since userinfo ends at the
-/// last <c>@</c>. Parse errors never include the password (docs/configuration.md, "Secrets").
+/// last <c>@</c>. Parse errors never include the password (docs/replicas.md, "Settings").
 /// </summary>
 internal sealed class RedisUrl
 {

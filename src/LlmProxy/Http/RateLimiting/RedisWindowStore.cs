@@ -4,7 +4,7 @@ namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
 /// The window counters in Redis, shared by every replica that points at the same Redis: one script call (one round
-/// trip) per request and one per token debit, exact across replicas (docs/replicas.md).
+/// trip) per request and one per token debit, exact across replicas (docs/replicas.md, "How counting works").
 /// </summary>
 /// <remarks>
 /// Failures never reach the request as an exception. Every call is bounded by <see cref="RedisStoreOptions.CallTimeout"/>
@@ -27,7 +27,8 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
     private readonly long _warningTicks;
     private readonly string _url; // the URL without its password, for log lines
 
-    private volatile bool _down;
+    private int _down; // 0 up, 1 down; changed by CompareExchange so each change is reported once
+    private int _warnedThisOutage;
     private long _downSince;
     private long _retryAt;
     private long _nextWarningAt;
@@ -48,7 +49,7 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
     }
 
     /// <summary>True while the last call to Redis succeeded (for /healthz and tests).</summary>
-    public bool IsUp => !_down;
+    public bool IsUp => Volatile.Read(ref _down) == 0;
 
     public StoreFailureMode FailureMode => _options.FailureMode;
 
@@ -162,7 +163,7 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
     private bool TryEnter(out bool probe)
     {
         probe = false;
-        if (!_down)
+        if (Volatile.Read(ref _down) == 0)
         {
             return true;
         }
@@ -193,14 +194,17 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
     {
         var now = _time.GetTimestamp();
         _metrics.StoreCall((double)(now - started) / _time.TimestampFrequency);
-        if (!_down)
+        if (Volatile.Read(ref _down) == 0 || Interlocked.CompareExchange(ref _down, 0, 1) != 1)
         {
             return;
         }
-        _down = false;
         _metrics.StoreUp(true);
-        var seconds = Math.Round((double)(now - Volatile.Read(ref _downSince)) / _time.TimestampFrequency, 1);
-        LogBack(_logger, _url, seconds);
+        // Said only if the outage was announced, so a flapping Redis logs no more lines than the warnings allow.
+        if (Interlocked.Exchange(ref _warnedThisOutage, 0) == 1)
+        {
+            var seconds = Math.Round((double)(now - Volatile.Read(ref _downSince)) / _time.TimestampFrequency, 1);
+            LogBack(_logger, _url, seconds);
+        }
     }
 
     private void Failed(long started, string reason, bool measured)
@@ -212,10 +216,9 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
         }
         _metrics.StoreError();
         Volatile.Write(ref _retryAt, now + _retryTicks);
-        if (!_down)
+        if (Interlocked.CompareExchange(ref _down, 1, 0) == 0)
         {
             Volatile.Write(ref _downSince, now);
-            _down = true;
             _metrics.StoreUp(false);
         }
         // One warning line per interval while Redis stays down, whichever request sees the failure first.
@@ -227,6 +230,7 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
                 : "REDIS_FAILURE_MODE=closed: limited routes answer 503";
             var downFor = Math.Round((double)(now - Volatile.Read(ref _downSince)) / _time.TimestampFrequency);
             LogUnreachable(_logger, _url, reason, downFor, consequence);
+            Volatile.Write(ref _warnedThisOutage, 1);
         }
     }
 

@@ -176,6 +176,35 @@ public sealed class RedisWindowStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task While_redis_stays_down_the_warning_repeats_once_per_interval_not_once_per_request()
+    {
+        var logger = new RecordingLogger();
+        var metrics = new RecordingStoreMetrics();
+        var options = new RedisStoreOptions
+        {
+            Url = RedisUrl.Parse(_redis.Url),
+            RetryAfterFailure = TimeSpan.FromMilliseconds(50),
+            WarningInterval = TimeSpan.FromMilliseconds(500), // the product's is a minute
+        };
+        var store = await RedisWindowStore.ConnectAsync(options, metrics, logger);
+        _stores.Add(store);
+        _redis.Stop();
+        var limits = new WindowLimits(TimeSpan.FromMinutes(1), 1_000_000, 0);
+        var watch = Stopwatch.StartNew();
+        var requests = 0;
+        while (watch.Elapsed < TimeSpan.FromMilliseconds(1800))
+        {
+            await store.HitAsync("c", limits);
+            requests++;
+            await Task.Delay(5);
+        }
+        var warnings = logger.At(LogLevel.Warning).Count();
+        _output.WriteLine($"{requests} requests, {metrics.Errors} failed store calls, {warnings} warning lines in 1.8 s");
+        Assert.True(metrics.Errors >= 10, "the store kept probing");
+        Assert.InRange(warnings, 3, 5); // at 0, 0.5, 1.0, 1.5 s (give or take a probe's spacing)
+    }
+
+    [Fact]
     public async Task Redis_stopped_in_closed_mode_answers_unavailable_within_the_timeout()
     {
         var logger = new RecordingLogger();
