@@ -14,6 +14,8 @@ ensure_dotnet
 mkdir -p "$RESULTS"
 gate "restore" dotnet restore LlmProxy.sln -nologo -v q || { finish; exit; }
 gate "format check (dotnet format --verify-no-changes)" dotnet format LlmProxy.sln --verify-no-changes --no-restore -v q || true
+# The rate-limit store tests (unit layer) start their own redis-server on a free port.
+ensure_apt_package redis-server redis-server || fail "redis-server (Debian package redis-server) is missing"
 if gate "build (warnings are errors)" dotnet build LlmProxy.sln -c Release --no-restore -nologo -v q; then
   dotnet_tests "unit+testhost" tests/LlmProxy.Tests/LlmProxy.Tests.csproj
 fi
