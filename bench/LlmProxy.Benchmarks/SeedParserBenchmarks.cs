@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using LlmProxy.Api;
+using LlmProxy.Doors.Classic;
 using LlmProxy.Json;
 
 namespace LlmProxy.Benchmarks;

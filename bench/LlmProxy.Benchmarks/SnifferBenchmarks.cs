@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using LlmProxy.Api;
+using LlmProxy.Doors.OpenAi;
 
 namespace LlmProxy.Benchmarks;
 

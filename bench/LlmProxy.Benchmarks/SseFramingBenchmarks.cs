@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using LlmProxy.Providers;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Benchmarks;
 

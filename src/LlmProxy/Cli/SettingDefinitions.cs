@@ -1,3 +1,4 @@
+using LlmProxy.Routing;
 namespace LlmProxy.Cli;
 
 /// <summary>The table of CONTRACT §1, one definition per setting, in the order --help shows them.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Cli;
 

@@ -1,3 +1,4 @@
+using LlmProxy.Routing;
 namespace LlmProxy.Configuration;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 
 namespace LlmProxy.Hosting;
 

@@ -1,12 +1,17 @@
 using System.Net;
-using LlmProxy.Api;
 using LlmProxy.Configuration;
-using LlmProxy.Edge;
-using LlmProxy.Edge.Logging;
-using LlmProxy.Edge.RateLimiting;
+using LlmProxy.Doors.Classic;
+using LlmProxy.Doors.OpenAi;
+using LlmProxy.Http;
+using LlmProxy.Http.Auth;
+using LlmProxy.Http.Body;
+using LlmProxy.Http.Errors;
+using LlmProxy.Http.RateLimiting;
 using LlmProxy.Json;
 using LlmProxy.Metrics;
-using LlmProxy.Providers;
+using LlmProxy.Operations;
+using LlmProxy.Routing;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Hosting;
 

@@ -1,3 +1,4 @@
+using LlmProxy.Upstreams;
 namespace LlmProxy.Metrics;
 
 /// <summary>

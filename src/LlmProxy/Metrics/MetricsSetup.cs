@@ -1,3 +1,4 @@
+using LlmProxy.Http;
 namespace LlmProxy.Metrics;
 
 /// <summary>Registration of the metrics singletons and of the HTTP metrics middleware.</summary>

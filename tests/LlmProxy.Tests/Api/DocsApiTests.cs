@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using LlmProxy.Edge;
-using LlmProxy.Edge.RateLimiting;
+using LlmProxy.Http.Auth;
+using LlmProxy.Http.RateLimiting;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Api;

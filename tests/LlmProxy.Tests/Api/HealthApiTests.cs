@@ -1,6 +1,6 @@
 using System.Net;
-using LlmProxy.Api;
 using LlmProxy.Configuration;
+using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

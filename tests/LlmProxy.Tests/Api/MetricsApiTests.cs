@@ -1,4 +1,5 @@
 using System.Net;
+using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Api;
@@ -23,7 +24,7 @@ public class MetricsApiTests
     [Fact]
     public async Task Rate_limited_requests_are_counted()
     {
-        await using var proxy = await TestProxy.StartAsync(new LlmProxy.Configuration.ProxySettings { RateLimitEnabled = true, RateLimitMaxRequests = 1 });
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { RateLimitEnabled = true, RateLimitMaxRequests = 1 });
         using (var first = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat)))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);

@@ -1,5 +1,5 @@
 using System.Text;
-using LlmProxy.Api;
+using LlmProxy.Doors.OpenAi;
 
 namespace LlmProxy.Tests.Api;
 

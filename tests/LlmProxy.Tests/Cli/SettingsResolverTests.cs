@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlmProxy.Cli;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Tests.Cli;
 

@@ -1,3 +1,4 @@
+using LlmProxy.Cli;
 using LlmProxy.Configuration;
 
 namespace LlmProxy.Tests.Configuration;

@@ -1,4 +1,5 @@
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Tests.Configuration;
 

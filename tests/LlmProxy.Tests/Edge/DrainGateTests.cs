@@ -1,7 +1,7 @@
 using System.Net;
-using LlmProxy.Api;
-using LlmProxy.Edge;
 using LlmProxy.Hosting;
+using LlmProxy.Http;
+using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

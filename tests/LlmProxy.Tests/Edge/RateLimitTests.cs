@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using LlmProxy.Configuration;
-using LlmProxy.Edge.RateLimiting;
+using LlmProxy.Http.RateLimiting;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Edge;

@@ -1,6 +1,6 @@
 using System.Net;
 using LlmProxy.Configuration;
-using LlmProxy.Edge.Logging;
+using LlmProxy.Http;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Edge;

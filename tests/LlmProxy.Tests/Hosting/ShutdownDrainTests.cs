@@ -1,4 +1,5 @@
 using LlmProxy.Hosting;
+using LlmProxy.Http;
 
 namespace LlmProxy.Tests.Hosting;
 

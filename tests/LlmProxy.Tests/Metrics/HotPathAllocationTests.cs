@@ -1,4 +1,5 @@
 using LlmProxy.Metrics;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Tests.Metrics;
 

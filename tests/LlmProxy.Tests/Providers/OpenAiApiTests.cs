@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Providers;

@@ -1,5 +1,5 @@
 using System.Text;
-using LlmProxy.Providers.Upstream;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Tests.Providers;
 

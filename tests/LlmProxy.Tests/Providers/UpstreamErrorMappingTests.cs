@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using LlmProxy.Configuration;
+using LlmProxy.Routing;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Providers;
@@ -159,9 +161,9 @@ public class UpstreamErrorMappingTests
     public async Task Connection_refused_is_502_in_both_dialects()
     {
         var closedPort = FreeLoopbackPort();
-        await using var proxy = await KestrelProxy.StartAsync(new LlmProxy.Configuration.ProxySettings
+        await using var proxy = await KestrelProxy.StartAsync(new ProxySettings
         {
-            DefaultProvider = LlmProxy.Configuration.ProviderNames.Ollama,
+            DefaultProvider = ProviderNames.Ollama,
             OpenAiCompatBaseUrl = new Uri($"http://127.0.0.1:{closedPort}/v1/"),
             LogLevel = "ERROR",
         });
@@ -200,9 +202,9 @@ public class UpstreamErrorMappingTests
             }
         });
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await using var proxy = await KestrelProxy.StartAsync(new LlmProxy.Configuration.ProxySettings
+        await using var proxy = await KestrelProxy.StartAsync(new ProxySettings
         {
-            DefaultProvider = LlmProxy.Configuration.ProviderNames.Ollama,
+            DefaultProvider = ProviderNames.Ollama,
             OpenAiCompatBaseUrl = new Uri($"http://127.0.0.1:{port}/v1/"),
             LogLevel = "ERROR",
         });

@@ -1,5 +1,6 @@
 using LlmProxy.Configuration;
 using LlmProxy.Hosting;
+using LlmProxy.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
