@@ -161,7 +161,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
         var detail = doc.RootElement.GetProperty("detail").GetString() ?? "";
         return error.GetString() == "Bad Gateway" && detail.Contains("llama runner", StringComparison.Ordinal) && doc.RootElement.GetProperty("request_id").GetString() == id
             ? null
-            : $"{id}: seed error body {Cut(body)}";
+            : $"{id}: classic error body {Cut(body)}";
     }
 
     private async Task<string?> StreamAsync(string path, string model, string id, string key, bool expectError, CancellationToken ct)

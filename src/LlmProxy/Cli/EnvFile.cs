@@ -2,10 +2,11 @@ namespace LlmProxy.Cli;
 
 /// <summary>
 /// Reads a dotenv-style file for <c>--env-file</c>: <c>KEY=VALUE</c> lines, <c>#</c> comments, blank lines,
-/// optional single or double quotes around the value and an optional <c>export </c> prefix (CONTRACT §1).
+/// optional single or double quotes around the value and an optional <c>export </c> prefix (docs/configuration.md,
+/// Env file).
 /// The caller layers it under the real environment: a file never overrides a variable already set.
 /// </summary>
-public static class EnvFile
+internal static class EnvFile
 {
     public static Dictionary<string, string> Parse(string text, string sourceName)
     {

@@ -1,18 +1,18 @@
-using LlmProxy.Hosting;
 using LlmProxy.Http.Errors;
 
 namespace LlmProxy.Http;
 
 /// <summary>
-/// Counts every request except /healthz and /metrics as in-flight work, and refuses new work once shutdown began:
-/// 503 in the route's dialect with <c>Connection: close</c>, so a client on a kept-alive connection reconnects
-/// (to another instance) instead of reusing a socket that is about to close (RFC 9112 §9.6).
+/// Counts every request except /healthz and /metrics as in-flight work (<see cref="ShutdownDrain"/>), and refuses new
+/// work once shutdown began: 503 in the route's dialect with <c>Connection: close</c>, so a client on a kept-alive
+/// connection reconnects (to another instance) instead of reusing a socket that is about to close (RFC 9112 §9.6).
 /// </summary>
 /// <remarks>
-/// Early in the pipeline on purpose: a request whose body is still uploading already counts, so the drain waits for it.
-/// /healthz and /metrics stay answerable while draining (the probe must see "draining"; a scrape may see the drain).
+/// Before any middleware that reads the body: a request whose body is still uploading already counts, so the drain
+/// waits for it. /healthz and /metrics stay answerable while draining (the probe must see "draining"; a scrape may see
+/// the drain).
 /// </remarks>
-public sealed class DrainGateMiddleware(RequestDelegate next, ShutdownDrain drain)
+internal sealed class DrainGateMiddleware(RequestDelegate next, ShutdownDrain drain, ErrorDialects errors)
 {
     public const string Detail = "The server is shutting down and takes no new requests; retry on another instance";
 
@@ -26,7 +26,7 @@ public sealed class DrainGateMiddleware(RequestDelegate next, ShutdownDrain drai
         if (!drain.TryEnter())
         {
             context.Response.Headers.Connection = "close";
-            return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, Detail);
+            return errors.WriteAsync(context, new ProxyError(StatusCodes.Status503ServiceUnavailable, Detail));
         }
         return RunAsync(context);
     }

@@ -5,12 +5,12 @@ using LlmProxy.Http.RateLimiting;
 namespace LlmProxy.Http;
 
 /// <summary>
-/// CORS (CONTRACT §4) with the framework's CORS middleware and one default policy:
+/// CORS (docs/api.md, CORS) with the framework's CORS middleware and one default policy:
 /// <c>*</c> answers <c>Access-Control-Allow-Origin: *</c>; a list echoes a listed origin and gives nothing to the rest.
 /// The middleware runs before routing, so preflights (answered 204) never reach routing's 405, and it adds its
 /// headers when the response starts, so errors written later by our middlewares (401, 404, 413, 429, 500) carry them.
 /// </summary>
-public static class ProxyCors
+internal static class ProxyCors
 {
     /// <summary>Response headers a browser script may read (everything else stays hidden by the CORS rules).</summary>
     public static readonly string[] ExposedHeaders =

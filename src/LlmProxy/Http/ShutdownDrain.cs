@@ -2,14 +2,14 @@ namespace LlmProxy.Http;
 
 /// <summary>
 /// Counts in-flight work (everything but /healthz and /metrics) and, once shutdown begins, refuses new work while the
-/// requests and streams already running finish (CONTRACT §1, SHUTDOWN_TIMEOUT_SECONDS).
+/// requests and streams already running finish (docs/operations.md, Shutdown).
 /// </summary>
 /// <remarks>
 /// Lock-free: two interlocked operations per request. <see cref="TryEnter"/> increments before it reads the draining
 /// flag and <see cref="BeginDrain"/> sets the flag before it reads the count (both full fences), so a request is
 /// either refused or counted — it can never slip in unseen after the drain started waiting.
 /// </remarks>
-public sealed class ShutdownDrain
+internal sealed class ShutdownDrain
 {
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;

@@ -1,27 +1,21 @@
-using System.Buffers;
-
 namespace LlmProxy.Metrics;
 
 /// <summary>A counter family: whole-number totals that only go up (names end in <c>_total</c>, as promtool demands).</summary>
-public sealed class Counter : LabelledFamily<CounterChild>
+internal sealed class Counter(string name, string help, params string[] labelNames)
+    : LabelledFamily<CounterChild>(name, help, MetricType.Counter, labelNames)
 {
-    public Counter(string name, string help, params string[] labelNames)
-        : base(name, help, MetricType.Counter, labelNames)
-    {
-        if (labelNames.Length == 0)
-        {
-            // A family without labels always has its one series, so it reads 0 before the first event.
-            _ = Labels();
-        }
-    }
-
     protected override CounterChild CreateChild(byte[] labelPairs) => new(SamplePrefix(Name, labelPairs));
+}
 
-    protected override void WriteSamples(IBufferWriter<byte> writer)
+/// <summary>One counter series.</summary>
+internal sealed class CounterChild(byte[] samplePrefix) : LongSeries(samplePrefix)
+{
+    public void Inc() => Add(1);
+
+    /// <summary>Adds <paramref name="amount"/>, which must not be negative (a counter never goes down).</summary>
+    public void Inc(long amount)
     {
-        foreach (var child in Children)
-        {
-            child.WriteTo(writer);
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        Add(amount);
     }
 }

@@ -1,26 +1,18 @@
-using System.Buffers;
-
 namespace LlmProxy.Metrics;
 
 /// <summary>A gauge family of whole numbers that go up and down (in-flight requests and streams).</summary>
-public sealed class Gauge : LabelledFamily<GaugeChild>
+internal sealed class Gauge(string name, string help, params string[] labelNames)
+    : LabelledFamily<GaugeChild>(name, help, MetricType.Gauge, labelNames)
 {
-    public Gauge(string name, string help, params string[] labelNames)
-        : base(name, help, MetricType.Gauge, labelNames)
-    {
-        if (labelNames.Length == 0)
-        {
-            _ = Labels();
-        }
-    }
-
     protected override GaugeChild CreateChild(byte[] labelPairs) => new(SamplePrefix(Name, labelPairs));
+}
 
-    protected override void WriteSamples(IBufferWriter<byte> writer)
-    {
-        foreach (var child in Children)
-        {
-            child.WriteTo(writer);
-        }
-    }
+/// <summary>One gauge series.</summary>
+internal sealed class GaugeChild(byte[] samplePrefix) : LongSeries(samplePrefix)
+{
+    public void Inc() => Add(1);
+
+    public void Dec() => Add(-1);
+
+    public void Set(long value) => Exchange(value);
 }

@@ -3,10 +3,10 @@ using LlmProxy.Metrics;
 namespace LlmProxy.Operations;
 
 /// <summary>
-/// <c>GET /metrics</c>: the Prometheus text exposition 0.0.4 (CONTRACT §2, §7). No auth, never rate limited: a
+/// <c>GET /metrics</c>: the Prometheus text exposition 0.0.4 (docs/operations.md, Metrics). No auth, never rate limited: a
 /// scraper must reach it whatever the clients do. The text goes straight into the response's pipe as UTF-8.
 /// </summary>
-public static class MetricsApi
+internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
     {

@@ -1,10 +1,10 @@
 namespace LlmProxy.Routing;
 
 /// <summary>
-/// MODEL_PROVIDER_MAP (CONTRACT §3): <c>model=provider</c> or <c>prefix*=provider</c>, comma-separated.
+/// MODEL_PROVIDER_MAP (docs/configuration.md): <c>model=provider</c> or <c>prefix*=provider</c>, comma-separated.
 /// An exact entry beats any prefix entry; among prefixes the longest wins; no match falls back to LLM_PROVIDER.
 /// </summary>
-public sealed class ModelProviderMap
+internal sealed class ModelProviderMap
 {
     public static readonly ModelProviderMap Empty = new(new Dictionary<string, string>(StringComparer.Ordinal), []);
 

@@ -3,28 +3,45 @@ using LlmProxy.Upstreams;
 
 namespace LlmProxy.Routing;
 
-/// <summary>Routing by model name (CONTRACT §3): exact map entry, then longest prefix, then LLM_PROVIDER.</summary>
-public sealed class ProviderRouter
+/// <summary>
+/// Routing by model name (docs/configuration.md, MODEL_PROVIDER_MAP): the exact map entry, then the longest prefix,
+/// then LLM_PROVIDER. Knows no HTTP dialect: every door asks it the same question and gets an <see cref="IUpstream"/>.
+/// </summary>
+internal sealed class ModelRouter
 {
     private readonly ModelProviderMap _map;
-    private readonly string _defaultProvider;
-    private readonly Dictionary<string, IChatProvider> _providers;
+    private readonly Dictionary<string, IUpstream> _upstreams;
 
-    public ProviderRouter(ProxySettings settings, IEnumerable<IChatProvider> providers)
+    public ModelRouter(ProxySettings settings, IEnumerable<IUpstream> upstreams)
     {
-        _map = settings.ModelProviderMap;
-        _defaultProvider = settings.DefaultProvider;
-        _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        // Parsed once here; the command line already refused a bad map with exit 2.
+        _map = ModelProviderMap.Parse(settings.ModelProviderMap);
+        DefaultProvider = settings.DefaultProvider;
+        _upstreams = upstreams.ToDictionary(p => p.Name, StringComparer.Ordinal);
     }
+
+    /// <summary>LLM_PROVIDER: the upstream of every model the map does not name.</summary>
+    public string DefaultProvider { get; }
+
+    /// <summary>The exact model names in the map (what /v1/models lists besides the upstream's own).</summary>
+    public IEnumerable<string> ExactModels => _map.ExactModels;
 
     /// <summary>The provider name for a model (pure routing, no lookup of the implementation).</summary>
-    public string ProviderNameFor(string model) => _map.Match(model) ?? _defaultProvider;
+    public string ProviderNameFor(string model) => _map.Match(model) ?? DefaultProvider;
 
-    public IChatProvider Resolve(string model)
+    /// <summary>True when some model can be routed to <paramref name="provider"/> (as the default or by a map entry).</summary>
+    public bool Reaches(string provider) => DefaultProvider == provider || _map.Mentions(provider);
+
+    public IUpstream Route(string model)
     {
         var name = ProviderNameFor(model);
-        return _providers.TryGetValue(name, out var provider)
-            ? provider
+        return _upstreams.TryGetValue(name, out var upstream)
+            ? upstream
             : throw new InvalidOperationException($"provider '{name}' is not registered");
     }
+}
+
+internal static class ModelRoutingSetup
+{
+    public static IServiceCollection AddModelRouting(this IServiceCollection services) => services.AddSingleton<ModelRouter>();
 }

@@ -1,12 +1,14 @@
+using LlmProxy.Upstreams;
+
 namespace LlmProxy.Routing;
 
-/// <summary>The provider names a user can write in LLM_PROVIDER and MODEL_PROVIDER_MAP.</summary>
-public static class ProviderNames
+/// <summary>The provider (upstream) names a user can write in LLM_PROVIDER and MODEL_PROVIDER_MAP.</summary>
+internal static class ProviderNames
 {
-    public const string Stub = "stub";
+    public const string Stub = StubUpstream.ProviderName;
 
-    /// <summary>Any OpenAI-compatible server (Ollama, LM Studio, LocalAI, llama.cpp server, vLLM); the seed's name for it.</summary>
-    public const string Ollama = "ollama";
+    /// <summary>Any OpenAI-compatible server (Ollama, LM Studio, LocalAI, llama.cpp server, vLLM), by its first name.</summary>
+    public const string Ollama = OpenAiCompatUpstream.ProviderName;
 
     public static readonly IReadOnlyList<string> All = [Stub, Ollama];
 

@@ -1,12 +1,12 @@
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// UPSTREAM_TIMEOUT_SECONDS as the longest silence (CONTRACT §1): a token cancelled when the client goes away or when
+/// UPSTREAM_TIMEOUT_SECONDS as the longest silence (docs/configuration.md): a token cancelled when the client goes away or when
 /// the upstream has said nothing for the whole interval. Waiting for headers and for the first token counts as
 /// silence too (a model that is still loading is slow, a dead one is silent forever). <see cref="Touch"/> restarts
 /// the clock whenever bytes arrive.
 /// </summary>
-public sealed class IdleTimeout : IDisposable
+internal sealed class IdleTimeout : IDisposable
 {
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _clientAborted;
@@ -36,6 +36,14 @@ public sealed class IdleTimeout : IDisposable
             _source.CancelAfter(Interval);
         }
     }
+
+    /// <summary>
+    /// The one filter for "the upstream let us down" while reading its answer: the connection broke (an
+    /// <see cref="IOException"/>, or <see cref="HttpRequestException"/> for a cut chunked framing), or it fell silent
+    /// past the interval. A cancellation because the client left is not one: that is nobody's failure to report.
+    /// </summary>
+    public bool IsUpstreamFailure(Exception exception) =>
+        exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut);
 
     public void Dispose() => _source.Dispose();
 }

@@ -6,7 +6,7 @@ namespace LlmProxy.Upstreams;
 /// The little of SSE framing the relay needs (WHATWG HTML, "server-sent events"): where an event ends (a blank line,
 /// LF or CRLF), which field carries its payload, and whether it is [DONE], an error or carries usage.
 /// </summary>
-public static class SseEvents
+internal static class SseEvents
 {
     /// <summary>Finds the end of the first complete event: its length and the length of the blank-line separator.</summary>
     public static bool TryFindEnd(ReadOnlySpan<byte> data, out int eventLength, out int separatorLength)
@@ -189,4 +189,17 @@ public static class SseEvents
             return true;
         }
     }
+}
+
+/// <summary>What the relay needs to know about an upstream event.</summary>
+internal enum SseEventKind
+{
+    /// <summary>An ordinary event (a chunk, a comment): delivered to the door's sink.</summary>
+    Data,
+
+    /// <summary><c>data: [DONE]</c>.</summary>
+    Done,
+
+    /// <summary><c>data: {"error":...}</c>, vLLM's <c>data: {"object":"error",...}</c>, or llama.cpp's <c>error: {...}</c> field.</summary>
+    Error,
 }

@@ -1,32 +1,50 @@
 using System.Buffers;
-using LlmProxy.Http.Errors;
 
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// Relays an upstream <c>text/event-stream</c> to the client event by event (CONTRACT §6): each complete event is
-/// written and flushed as soon as it arrives (no coalescing); exactly one <c>data: [DONE]</c> ends the stream, also when
-/// the upstream forgot it (llama.cpp and Ollama do after an error); an error event, a lost connection or a silence
-/// after the first event became one <c>data: {"error":{...}}</c> event, then <c>[DONE]</c>. The client's response starts
-/// with the first upstream event, so a failure before it is still a plain HTTP error (§5: 502, 504, 404 for an unknown
-/// model) that SDKs turn into their typed exceptions. While the upstream is silent the relay holds
-/// no buffer (zero-byte read, as YARP's StreamCopier does). Frame-aware only as far as needed: [DONE], errors, usage.
+/// Relays an upstream <c>text/event-stream</c> to the client event by event (docs/api.md, Streaming), through the
+/// door's <see cref="IStreamSink"/>: each complete event is delivered as soon as it arrives (no coalescing); the
+/// stream ends exactly once — on <c>[DONE]</c>, also when the upstream forgot it (llama.cpp and Ollama do after an
+/// error), or with one error report when an error event, a lost connection or a silence came after the stream
+/// started. The client's response starts with the first event the sink writes, so a failure before it is still a
+/// plain HTTP error (502, 504, 404 for an unknown model) that SDKs turn into their typed exceptions: the relay then
+/// returns it for the door to answer. While the upstream is silent the relay holds no buffer (zero-byte read, as
+/// YARP's StreamCopier does). Frame-aware only as far as needed: [DONE], errors, usage.
 /// </summary>
-public static class SseRelay
+internal static class SseRelay
 {
     private const int ReadSize = 16 * 1024;
 
     /// <summary>One event larger than this is not a chat chunk; the stream is failed rather than memory grown without bound.</summary>
     public const int MaxEventBytes = 8 * 1024 * 1024;
 
-    /// <summary>Relays the body of <paramref name="upstream"/> (a 2xx event stream) to <paramref name="response"/>, which must not have started.</summary>
-    public static async Task<UpstreamOutcome> RelayAsync(Stream upstream, HttpResponse response, IdleTimeout idle, UpstreamCall call)
+    /// <summary>
+    /// Relays the body of <paramref name="call"/>'s 2xx answer to <paramref name="sink"/> and ends the call.
+    /// </summary>
+    /// <returns>
+    /// The failure the door must answer over HTTP (nothing reached the client); null when the stream is over — whole,
+    /// failed and reported in-stream by the sink, or abandoned by a client that left.
+    /// </returns>
+    public static async Task<UpstreamFailure?> RelayAsync(UpstreamCall call, IStreamSink sink)
     {
+        var response = call.Response ?? throw new InvalidOperationException("the call has no answer to relay");
+        var contentType = response.Content.Headers.ContentType?.MediaType;
+        if (contentType is not "text/event-stream")
+        {
+            // An HTML error page from a reverse proxy or captive portal in front of the model server, or plain text,
+            // relayed with a 200 would reach an SSE client as a stream that never yields an event nor [DONE].
+            return call.Fail(UpstreamFailure.InvalidResponse(
+                $"The upstream model server answered a streaming request with Content-Type {contentType ?? "(none)"} instead of text/event-stream",
+                "upstream_invalid_response"));
+        }
+        var idle = call.Idle;
         byte[]? buffer = null;
         var start = 0;
         var end = 0;
         try
         {
+            await using var upstream = await response.Content.ReadAsStreamAsync(idle.Token);
             while (true)
             {
                 if (start == end)
@@ -42,12 +60,12 @@ public static class SseRelay
                     _ = await upstream.ReadAsync(Memory<byte>.Empty, idle.Token);
                     buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
                 }
-                else if (end == buffer!.Length)
+                else if (end == buffer!.Length && !MakeRoom(ref buffer, ref start, ref end))
                 {
-                    buffer = MakeRoom(buffer, ref start, ref end);
+                    return await FailAsync(call, sink, UpstreamFailure.ConnectionLost($"An upstream stream event exceeded {MaxEventBytes} bytes without ending"));
                 }
 
-                var read = await upstream.ReadAsync(buffer.AsMemory(end), idle.Token);
+                var read = await upstream.ReadAsync(buffer!.AsMemory(end), idle.Token);
                 if (read == 0)
                 {
                     break;
@@ -57,59 +75,37 @@ public static class SseRelay
 
                 while (SseEvents.TryFindEnd(buffer.AsSpan(start, end - start), out var eventLength, out var separatorLength))
                 {
-                    var kind = await RelayEventAsync(buffer.AsMemory(start, eventLength), response, idle, call);
+                    var ended = await DeliverAsync(call, sink, buffer.AsMemory(start, eventLength));
                     start += eventLength + separatorLength;
-                    if (kind != SseEventKind.Data)
+                    if (ended is { } last)
                     {
-                        // [DONE] relayed, or an error event that ended the stream: nothing after it counts.
-                        return OutcomeOf(kind, response);
+                        // [DONE] delivered, or an error event that ended the stream: nothing after it counts.
+                        return last.Failure;
                     }
                     idle.Touch();
                 }
             }
 
             // The upstream closed cleanly. A last event without its blank line is still an event worth relaying.
-            if (buffer is not null && start < end && !SseEvents.IsBlank(buffer.AsSpan(start, end - start)))
+            if (buffer is not null && start < end && !SseEvents.IsBlank(buffer.AsSpan(start, end - start))
+                && await DeliverAsync(call, sink, buffer.AsMemory(start, end - start)) is { } closing)
             {
-                var kind = await RelayEventAsync(buffer.AsMemory(start, end - start), response, idle, call);
-                if (kind != SseEventKind.Data)
-                {
-                    return OutcomeOf(kind, response);
-                }
+                return closing.Failure;
             }
-            EnsureStarted(response);
-            await SseWriter.WriteDoneAsync(response, idle.Token);
-            return UpstreamOutcome.Success;
+            await sink.OnDoneAsync(idle.Token);
+            call.OnEnd(UpstreamOutcome.Success);
+            return null;
         }
         catch (OperationCanceledException) when (idle.ClientAborted)
         {
-            return UpstreamOutcome.ClientAborted;
+            call.OnEnd(UpstreamOutcome.ClientAborted);
+            return null;
         }
-        catch (OperationCanceledException) when (idle.TimedOut)
+        catch (Exception e) when (idle.IsUpstreamFailure(e))
         {
-            var message = $"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)";
-            if (!response.HasStarted)
-            {
-                await UpstreamErrorResponder.WriteFailureAsync(response.HttpContext, UpstreamOutcome.Timeout, message);
-                return UpstreamOutcome.Timeout;
-            }
-            await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(message, "server_error", null, "upstream_timeout"));
-            return UpstreamOutcome.Timeout;
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or SseEventTooLargeException)
-        {
-            var message = e is SseEventTooLargeException
-                ? e.Message
-                : "The connection to the upstream model server was lost mid-stream";
-            if (!response.HasStarted)
-            {
-                await ErrorWriter.WriteAsync(response.HttpContext, 502, message, openAiCode: "upstream_connection_lost");
-                return UpstreamOutcome.FailedMidStream;
-            }
-            // The connection broke mid-body (chunked framing cut, reset): the client has a 200 already, so the only
-            // honest report is an error event (CONTRACT §6).
-            await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(message, "server_error", null, "upstream_connection_lost"));
-            return UpstreamOutcome.FailedMidStream;
+            return await FailAsync(call, sink, idle.TimedOut
+                ? UpstreamFailure.Timeout($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)")
+                : UpstreamFailure.ConnectionLost("The connection to the upstream model server was lost mid-stream"));
         }
         finally
         {
@@ -120,84 +116,73 @@ public static class SseRelay
         }
     }
 
-    private static async Task<SseEventKind> RelayEventAsync(ReadOnlyMemory<byte> sseEvent, HttpResponse response, IdleTimeout idle, UpstreamCall call)
+    /// <summary>Hands one event to the sink. Returns null to go on, or how the stream ended ([DONE] or an error event).</summary>
+    private static async ValueTask<StreamEnd?> DeliverAsync(UpstreamCall call, IStreamSink sink, ReadOnlyMemory<byte> sseEvent)
     {
         call.OnFirstByte();
-        var kind = SseEvents.Classify(sseEvent.Span, out var payload);
+        var kind = SseEvents.Classify(sseEvent.Span, out var range);
+        var payload = sseEvent[range];
         switch (kind)
         {
             case SseEventKind.Done:
-                EnsureStarted(response);
-                await SseWriter.WriteDoneAsync(response, idle.Token);
-                return kind;
+                await sink.OnDoneAsync(call.Idle.Token);
+                call.OnEnd(UpstreamOutcome.Success);
+                return new StreamEnd(null);
             case SseEventKind.Error:
-                var error = UpstreamErrorParser.ParseStreamEvent(sseEvent.Span[payload], isErrorField: true)!;
-                if (!response.HasStarted)
-                {
-                    // Nothing reached the client: an ordinary HTTP error (a 200 stream that fails at once is a 5xx).
-                    await UpstreamErrorResponder.WriteAsync(response.HttpContext, error with { Status = 500 }, upstream: null);
-                    return kind;
-                }
-                await WriteErrorAndDoneAsync(response, UpstreamErrorResponder.StreamErrorJson(error.Message, error.Type, error.Param, error.Code));
-                return kind;
+                // A 200 stream whose first event is an error is the upstream's failure: a 5xx, unless it names the model.
+                var error = UpstreamErrorParser.ParseStreamEvent(payload.Span, isErrorField: true)! with { Status = 500 };
+                return new StreamEnd(await FailAsync(call, sink, UpstreamFailure.FromError(error, retryAfter: null)));
             default:
-                EnsureStarted(response);
-                if (SseEvents.TryReadUsage(sseEvent.Span[payload], out var prompt, out var completion))
+                if (SseEvents.TryReadUsage(payload.Span, out var prompt, out var completion))
                 {
                     call.OnUsage(prompt, completion);
                 }
-                var writer = response.BodyWriter;
-                writer.Write(sseEvent.Span);
-                writer.Write(SseWriter.EventEnd);
-                await writer.FlushAsync(idle.Token);
-                return kind;
+                await sink.OnEventAsync(sseEvent, payload, call.Idle.Token);
+                return null;
         }
     }
 
-    private static UpstreamOutcome OutcomeOf(SseEventKind kind, HttpResponse response) => kind switch
+    /// <summary>
+    /// Before the stream started: the call fails with <paramref name="failure"/>, for the door to answer over HTTP.
+    /// After: the sink reports it in-stream and ends the stream (the client has a 200 already, so an error event is the
+    /// only honest report), and the door has nothing left to answer.
+    /// </summary>
+    private static async Task<UpstreamFailure?> FailAsync(UpstreamCall call, IStreamSink sink, UpstreamFailure failure)
     {
-        SseEventKind.Done => UpstreamOutcome.Success,
-        _ when !response.HasStarted => UpstreamOutcome.UpstreamError,
-        _ => UpstreamOutcome.FailedMidStream,
-    };
-
-    /// <summary>The SSE headers go out with the first event written.</summary>
-    private static void EnsureStarted(HttpResponse response)
-    {
-        if (!response.HasStarted)
+        if (!sink.Started)
         {
-            SseWriter.Start(response.HttpContext);
+            return call.Fail(failure);
         }
-    }
-
-    private static async Task WriteErrorAndDoneAsync(HttpResponse response, byte[] errorJson)
-    {
+        call.OnEnd(failure.Kind == UpstreamOutcome.Timeout ? UpstreamOutcome.Timeout : UpstreamOutcome.FailedMidStream);
         // The idle token may be the reason we are here; the client is still connected, so write with its own token.
-        var token = response.HttpContext.RequestAborted;
-        await SseWriter.WriteDataAsync(response, errorJson, token);
-        await SseWriter.WriteDoneAsync(response, token);
+        await sink.OnErrorAsync(failure, call.Context.RequestAborted);
+        return null;
     }
 
-    /// <summary>The pending partial event fills the buffer: slide it to the front, or grow the buffer (bounded).</summary>
-    private static byte[] MakeRoom(byte[] buffer, ref int start, ref int end)
+    /// <summary>The pending partial event fills the buffer: slide it to the front, or grow the buffer (false past the bound).</summary>
+    private static bool MakeRoom(ref byte[]? buffer, ref int start, ref int end)
     {
+        var current = buffer!;
         var pending = end - start;
-        if (start > 0 && pending < buffer.Length / 2)
+        if (start > 0 && pending < current.Length / 2)
         {
-            buffer.AsSpan(start, pending).CopyTo(buffer);
+            current.AsSpan(start, pending).CopyTo(current);
             start = 0;
             end = pending;
-            return buffer;
+            return true;
         }
-        if (buffer.Length >= MaxEventBytes)
+        if (current.Length >= MaxEventBytes)
         {
-            throw new SseEventTooLargeException(MaxEventBytes);
+            return false;
         }
-        var grown = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-        buffer.AsSpan(start, pending).CopyTo(grown);
-        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = ArrayPool<byte>.Shared.Rent(current.Length * 2);
+        current.AsSpan(start, pending).CopyTo(buffer);
+        ArrayPool<byte>.Shared.Return(current);
         start = 0;
         end = pending;
-        return grown;
+        return true;
     }
+
+    /// <summary>How a stream ended inside an event: the failure the door must still answer, if any.</summary>
+    private readonly record struct StreamEnd(UpstreamFailure? Failure);
 }

@@ -1,31 +1,39 @@
 using System.Diagnostics;
+using LlmProxy.Http;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// One upstream call of one client request, from the first attempt to the last byte relayed. The single place where a
-/// call starts (<see cref="UpstreamCall"/> constructor), gets its first byte (<see cref="OnFirstByte"/>), sees token
-/// usage (<see cref="OnUsage"/>) and ends with its status (<see cref="OnEnd"/>): metrics and logs hang off these.
-/// Metrics recorded here (CONTRACT §7): time to first token (streams), prompt and completion tokens, and
-/// <c>llm_upstream_errors_total</c> by kind. Requests and their duration are counted once per client request by the
-/// metrics middleware, from <see cref="Edge.RequestFacts"/>, not here.
+/// One upstream call of one client request, from the first attempt to the last byte relayed: the single place where
+/// a call starts (constructor), gets its answer's head (<see cref="Response"/>) or fails (<see cref="Fail"/>), gets
+/// its first byte (<see cref="OnFirstByte"/>), sees token usage (<see cref="OnUsage"/>) and ends (<see cref="OnEnd"/>).
+/// It owns the call's idle timer and the upstream response; dispose it to release both.
 /// </summary>
-public sealed partial class UpstreamCall
+/// <remarks>
+/// Metrics recorded here (docs/operations.md, Metrics): time to first token (streams) and
+/// <c>llm_upstream_errors_total</c> by kind. Attempts and token usage go to the request's <see cref="RequestOutcome"/>,
+/// from which the request pipeline records requests, duration and tokens once per client request.
+/// </remarks>
+internal sealed partial class UpstreamCall : IDisposable
 {
     private readonly ILogger _logger;
     private readonly LlmModelMetrics? _metrics;
+    private readonly RequestOutcome _outcome;
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _firstByte;
     private bool _ended;
 
-    public UpstreamCall(string provider, string model, string endpoint, bool stream, ILogger logger, LlmModelMetrics? metrics = null)
+    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger)
     {
-        _metrics = metrics;
         Provider = provider;
-        Model = model;
-        Endpoint = endpoint;
-        Stream = stream;
+        Model = request.Model;
+        Endpoint = request.Endpoint.UpstreamPath();
+        Stream = request.Stream;
+        Context = context;
+        Idle = new IdleTimeout(idleTimeout, context.RequestAborted);
+        _outcome = RequestOutcome.Of(context);
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -37,13 +45,39 @@ public sealed partial class UpstreamCall
 
     public bool Stream { get; }
 
+    /// <summary>The client's request this call answers.</summary>
+    public HttpContext Context { get; }
+
+    /// <summary>UPSTREAM_TIMEOUT_SECONDS for this call: restarted whenever the upstream sends bytes.</summary>
+    public IdleTimeout Idle { get; }
+
+    /// <summary>The upstream's 2xx answer (headers read, body not yet), when it sent one.</summary>
+    public HttpResponseMessage? Response { get; private set; }
+
+    /// <summary>Why there is no answer to relay, when there is none.</summary>
+    public UpstreamFailure? Failure { get; private set; }
+
+    /// <summary>The upstream's HTTP status once its answer's head arrived; 0 before (or when none came).</summary>
+    public int Status { get; private set; }
+
     /// <summary>Time to first byte of the body (for a stream: time to first token), once known.</summary>
     public TimeSpan? TimeToFirstByte => _firstByte == 0 ? null : Stopwatch.GetElapsedTime(_started, _firstByte);
 
-    public int? PromptTokens { get; private set; }
-    public int? CompletionTokens { get; private set; }
-    public int Status { get; private set; }
     public UpstreamOutcome Outcome { get; private set; }
+
+    /// <summary>The upstream answered 2xx: its response is the answer to relay.</summary>
+    public void Answered(HttpResponseMessage response)
+    {
+        Response = response;
+        Status = (int)response.StatusCode;
+        if (!Stream)
+        {
+            OnFirstByte();
+        }
+    }
+
+    /// <summary>The upstream sent an answer's head with this status (an error, about to be read).</summary>
+    public void OnStatus(int status) => Status = status;
 
     /// <summary>The first body bytes arrived from the upstream (first SSE event for a stream).</summary>
     public void OnFirstByte()
@@ -61,40 +95,42 @@ public sealed partial class UpstreamCall
     /// <summary>The upstream reported token usage (a non-streaming body, or the include_usage chunk).</summary>
     public void OnUsage(int promptTokens, int completionTokens)
     {
-        PromptTokens = promptTokens;
-        CompletionTokens = completionTokens;
+        _outcome.PromptTokens = promptTokens;
+        _outcome.CompletionTokens = completionTokens;
     }
 
-    /// <summary>
-    /// The call is over. <paramref name="status"/> is the upstream's HTTP status, 0 when none arrived;
-    /// <paramref name="modelNotFound"/> marks an error answer that says the model is unknown (in any server's dialect).
-    /// </summary>
-    public void OnEnd(int status, UpstreamOutcome outcome, bool modelNotFound = false)
+    /// <summary>The call failed before an answer could be relayed: records it, ends the call, returns the failure.</summary>
+    public UpstreamFailure Fail(UpstreamFailure failure)
+    {
+        Failure = failure;
+        OnEnd(failure.Kind, failure.ModelNotFound);
+        return failure;
+    }
+
+    /// <summary>The call is over (its whole answer relayed, or failed after it started).</summary>
+    public void OnEnd(UpstreamOutcome outcome, bool modelNotFound = false)
     {
         if (_ended)
         {
             return;
         }
         _ended = true;
-        Status = status;
         Outcome = outcome;
-        if (_metrics is not null)
+        if (_metrics is not null && ErrorKind(Status, outcome, modelNotFound) is { } kind)
         {
-            if (PromptTokens is not null || CompletionTokens is not null)
-            {
-                _metrics.Tokens(PromptTokens ?? 0, CompletionTokens ?? 0);
-            }
-            if (ErrorKind(status, outcome, modelNotFound) is { } kind)
-            {
-                _metrics.UpstreamError(kind);
-            }
+            _metrics.UpstreamError(kind);
         }
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var elapsedMs = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
-            var firstByteMs = TimeToFirstByte?.TotalMilliseconds;
-            LogEnd(_logger, Provider, Model, Endpoint, status, outcome, elapsedMs, firstByteMs, PromptTokens, CompletionTokens);
+            LogEnd(_logger, Provider, Model, Endpoint, Status, outcome, elapsedMs, TimeToFirstByte?.TotalMilliseconds, _outcome.PromptTokens, _outcome.CompletionTokens);
         }
+    }
+
+    public void Dispose()
+    {
+        Response?.Dispose();
+        Idle.Dispose();
     }
 
     /// <summary>The <c>kind</c> label of a failed call; null when the call did not fail (or the client left).</summary>

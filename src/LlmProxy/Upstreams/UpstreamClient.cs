@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 using LlmProxy.Http.Auth;
 
 namespace LlmProxy.Upstreams;
@@ -7,9 +8,10 @@ namespace LlmProxy.Upstreams;
 /// <summary>
 /// Sends one request to the OpenAI-compatible upstream and returns once its headers arrive. Connection failures that
 /// happen before any byte came back (refused, reset, DNS) are retried up to <see cref="MaxRetries"/> times — safe,
-/// because nothing has reached the client yet and the body is in memory (CONTRACT §5).
+/// because nothing has reached the client yet and the body is in memory (docs/api.md, Errors). Each attempt counts in
+/// the request's <see cref="RequestOutcome.Attempts"/>.
 /// </summary>
-public sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySettings settings, ILogger<UpstreamClient> logger)
+internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySettings settings, ILogger<UpstreamClient> logger)
 {
     public const int MaxRetries = 2;
 
@@ -20,11 +22,15 @@ public sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, Pr
     /// <param name="path">Relative to OPENAI_COMPAT_BASE_URL, e.g. <c>chat/completions</c>.</param>
     /// <param name="body">The bytes to send (the client's own for /v1), or empty for none.</param>
     /// <param name="idle">Covers the wait for the response headers.</param>
-    public async Task<UpstreamSendResult> SendAsync(HttpContext context, HttpMethod method, string path, ReadOnlyMemory<byte>? body, IdleTimeout idle)
+    /// <returns>The upstream's response (headers read, any status), or the failure that stands for it.</returns>
+    public async Task<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(
+        HttpContext context, HttpMethod method, string path, ReadOnlyMemory<byte>? body, IdleTimeout idle)
     {
         var url = http.UrlFor(path);
+        var outcome = RequestOutcome.Of(context);
         for (var attempt = 0; ; attempt++)
         {
+            outcome.Attempts++;
             var request = new HttpRequestMessage(method, url)
             {
                 Version = System.Net.HttpVersion.Version11,
@@ -41,24 +47,23 @@ public sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, Pr
             }
             try
             {
-                var response = await http.Invoker.SendAsync(request, idle.Token);
-                return new UpstreamSendResult(response, UpstreamOutcome.Success, null);
+                return (await http.Invoker.SendAsync(request, idle.Token), null);
             }
             catch (OperationCanceledException) when (idle.ClientAborted)
             {
-                return UpstreamSendResult.Failed(UpstreamOutcome.ClientAborted, "the client closed the connection");
+                return (null, UpstreamFailure.ClientGone);
             }
             catch (OperationCanceledException) when (idle.TimedOut)
             {
-                return UpstreamSendResult.Failed(UpstreamOutcome.Timeout,
-                    $"The upstream model server sent no response within {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)");
+                return (null, UpstreamFailure.Timeout(
+                    $"The upstream model server sent no response within {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)"));
             }
             catch (OperationCanceledException e) when (e.InnerException is TimeoutException)
             {
                 // SocketsHttpHandler.ConnectTimeout: nothing answered the SYN. Not retried: three more waits of the
                 // same length would only delay the answer.
-                return UpstreamSendResult.Failed(UpstreamOutcome.Timeout,
-                    $"Could not connect to the upstream model server at {Authority(url)} within {settings.UpstreamConnectTimeout.TotalSeconds:0.###} s (UPSTREAM_CONNECT_TIMEOUT_SECONDS)");
+                return (null, UpstreamFailure.Timeout(
+                    $"Could not connect to the upstream model server at {Authority(url)} within {settings.UpstreamConnectTimeout.TotalSeconds:0.###} s (UPSTREAM_CONNECT_TIMEOUT_SECONDS)"));
             }
             catch (HttpRequestException e) when (IsBeforeAnyByte(e))
             {
@@ -69,13 +74,11 @@ public sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, Pr
                     await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), idle.Token).ConfigureAwait(false);
                     continue;
                 }
-                return UpstreamSendResult.Failed(UpstreamOutcome.Unreachable,
-                    $"The upstream model server at {Authority(url)} is unreachable: {Describe(e)}");
+                return (null, UpstreamFailure.Unreachable($"The upstream model server at {Authority(url)} is unreachable: {Describe(e)}"));
             }
             catch (HttpRequestException e)
             {
-                return UpstreamSendResult.Failed(UpstreamOutcome.Unreachable,
-                    $"The upstream model server at {Authority(url)} failed: {Describe(e)}");
+                return (null, UpstreamFailure.Unreachable($"The upstream model server at {Authority(url)} failed: {Describe(e)}"));
             }
         }
     }

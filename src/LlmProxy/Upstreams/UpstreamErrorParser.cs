@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// Reads the error bodies real OpenAI-compatible servers send (CONTRACT §5), so a client gets the upstream's own
+/// Reads the error bodies real OpenAI-compatible servers send (docs/api.md, Errors), so a client gets the upstream's own
 /// message in the proxy's envelope:
 /// <list type="bullet">
 /// <item>OpenAI, Ollama, LM Studio, vLLM ≥ 0.10.1, llama.cpp: <c>{"error":{"message","type","param","code"}}</c> (code a string or an integer)</item>
@@ -13,7 +13,7 @@ namespace LlmProxy.Upstreams;
 /// <item>anything else: the text itself (Ollama's 403 to a foreign Host has an empty body)</item>
 /// </list>
 /// </summary>
-public static class UpstreamErrorParser
+internal static class UpstreamErrorParser
 {
     private const int MaxMessageChars = 2000;
 
@@ -111,4 +111,23 @@ public static class UpstreamErrorParser
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static string Cap(string text) => text.Length <= MaxMessageChars ? text : text[..MaxMessageChars] + "…";
+}
+
+/// <summary>
+/// What an upstream error body said, whatever its shape (see <see cref="UpstreamErrorParser"/>): the message kept
+/// as the upstream wrote it, and the OpenAI fields when it had them (a numeric <c>code</c> is dropped: the envelope's
+/// <c>code</c> is a string).
+/// </summary>
+internal sealed record UpstreamError(int Status, string Message, string? Type, string? Param, string? Code)
+{
+    /// <summary>The upstream does not know the model (docs/api.md, Errors): each server words it differently.</summary>
+    public bool IsModelNotFound =>
+        string.Equals(Code, "model_not_found", StringComparison.Ordinal)
+        || (Status is 404 or 400 or 500 && LooksLikeModelNotFound(Message));
+
+    // Ollama: `model "x" not found, try pulling it first`; vLLM: "The model `x` does not exist.";
+    // LocalAI: `model "x" not found` (status 404, or 500 from older builds that fail while loading).
+    private static bool LooksLikeModelNotFound(string message) =>
+        message.Contains("model", StringComparison.OrdinalIgnoreCase)
+        && (message.Contains("not found", StringComparison.OrdinalIgnoreCase) || message.Contains("does not exist", StringComparison.OrdinalIgnoreCase));
 }

@@ -5,11 +5,11 @@ using Microsoft.Extensions.Primitives;
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// Which client headers reach the upstream (CONTRACT §3), in the spirit of YARP's RequestUtilities: everything the
+/// Which client headers reach the upstream (docs/api.md, Upstream requests), in the spirit of YARP's RequestUtilities: everything the
 /// client sent except hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones proxies still see), the headers the
 /// transport sets itself, and the ones that would make the upstream misbehave.
 /// </summary>
-public static class UpstreamHeaders
+internal static class UpstreamHeaders
 {
     /// <summary>Never copied from the client to the upstream.</summary>
     private static readonly FrozenSet<string> Dropped = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
@@ -32,7 +32,7 @@ public static class UpstreamHeaders
 
     public static bool IsDropped(string name) => Dropped.Contains(name);
 
-    /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization per CONTRACT §3.</summary>
+    /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization (docs/api.md, Upstream requests).</summary>
     public static void Apply(HttpContext context, HttpRequestMessage request, bool clientKeyConsumed, string? upstreamApiKey)
     {
         var inbound = context.Request.Headers;
@@ -51,7 +51,7 @@ public static class UpstreamHeaders
         }
         request.Headers.TryAddWithoutValidation(RequestIds.HeaderName, context.TraceIdentifier);
 
-        // CONTRACT §3: the inbound Authorization is forwarded, unless the proxy consumed it (API keys) or there is
+        // The inbound Authorization is forwarded, unless the proxy consumed it (API keys) or there is
         // none; then OPENAI_COMPAT_API_KEY, when set, goes as a Bearer token.
         var authorization = inbound.Authorization;
         if (!clientKeyConsumed && authorization.Count > 0 && !StringValues.IsNullOrEmpty(authorization))

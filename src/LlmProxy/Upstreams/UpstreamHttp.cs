@@ -4,12 +4,12 @@ using LlmProxy.Configuration;
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// The one long-lived connection pool to the OpenAI-compatible upstream (ARCHITECTURE "performance habits"): a single
+/// The one long-lived connection pool to the OpenAI-compatible upstream (docs/architecture.md, Performance habits): a single
 /// <see cref="SocketsHttpHandler"/> behind an <see cref="HttpMessageInvoker"/>, which returns as soon as the response
 /// headers are read (no buffering of the body, unlike HttpClient's default) and has no overall timeout — a stream may
 /// legitimately last longer than any fixed limit; silence is bounded per request instead (<see cref="IdleTimeout"/>).
 /// </summary>
-public sealed class UpstreamHttp : IDisposable
+internal sealed class UpstreamHttp : IDisposable
 {
     public UpstreamHttp(ProxySettings settings)
     {

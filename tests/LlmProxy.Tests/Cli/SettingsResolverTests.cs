@@ -23,7 +23,7 @@ public class SettingsResolverTests
         "HOST" => s.Host,
         "PORT" => s.Port.ToString(CultureInfo.InvariantCulture),
         "LLM_PROVIDER" => s.DefaultProvider,
-        "MODEL_PROVIDER_MAP" => string.Join(",", s.ModelProviderMap.ExactModels.Order(StringComparer.Ordinal)) + "|" + s.ModelProviderMap.Match("local-x"),
+        "MODEL_PROVIDER_MAP" => string.Join(",", ModelProviderMap.Parse(s.ModelProviderMap).ExactModels.Order(StringComparer.Ordinal)) + "|" + ModelProviderMap.Parse(s.ModelProviderMap).Match("local-x"),
         "OPENAI_COMPAT_BASE_URL" => s.OpenAiCompatBaseUrl.AbsoluteUri,
         "OPENAI_COMPAT_API_KEY" => s.OpenAiCompatApiKey ?? "",
         "CORS_ALLOW_ORIGINS" => string.Join(",", s.CorsAllowOrigins),

@@ -60,7 +60,7 @@ public class RateLimitTests
     [Fact]
     public async Task In_key_mode_the_client_is_the_key_not_the_address()
     {
-        await using var proxy = await StartAsync(ThreePerMinute with { ApiKeys = ["key-a", "key-b"] });
+        await using var proxy = await StartAsync(new ProxySettings(ThreePerMinute) { ApiKeys = ["key-a", "key-b"] });
         for (var i = 0; i < 3; i++)
         {
             using var ok = await proxy.Client.SendAsync(Chat("192.0.2.1", "Bearer key-a"));
@@ -79,7 +79,7 @@ public class RateLimitTests
     [Fact]
     public async Task Health_and_docs_are_never_limited_and_carry_no_rate_limit_headers()
     {
-        await using var proxy = await StartAsync(ThreePerMinute with { RateLimitMaxRequests = 1 });
+        await using var proxy = await StartAsync(new ProxySettings(ThreePerMinute) { RateLimitMaxRequests = 1 });
         foreach (var path in new[] { "/healthz", "/openapi.json", "/docs/index.html", "/redoc/index.html" })
         {
             for (var i = 0; i < 4; i++)
@@ -94,7 +94,7 @@ public class RateLimitTests
     [Fact]
     public async Task Under_v1_the_429_is_an_openai_error()
     {
-        await using var proxy = await StartAsync(ThreePerMinute with { RateLimitMaxRequests = 1 });
+        await using var proxy = await StartAsync(new ProxySettings(ThreePerMinute) { RateLimitMaxRequests = 1 });
         using var first = await proxy.Client.SendAsync(Requests.Post("/v1/test/limited", "{}"));
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         using var second = await proxy.Client.SendAsync(Requests.Post("/v1/test/limited", "{}"));
@@ -108,7 +108,7 @@ public class RateLimitTests
     [Fact]
     public async Task Disabled_means_no_limit_and_no_headers()
     {
-        await using var proxy = await StartAsync(ThreePerMinute with { RateLimitEnabled = false });
+        await using var proxy = await StartAsync(new ProxySettings(ThreePerMinute) { RateLimitEnabled = false });
         for (var i = 0; i < 6; i++)
         {
             using var response = await proxy.Client.SendAsync(Chat("192.0.2.1"));
@@ -120,7 +120,7 @@ public class RateLimitTests
     [Fact]
     public async Task A_refused_client_is_admitted_again_in_the_next_window()
     {
-        await using var proxy = await StartAsync(ThreePerMinute with { RateLimitMaxRequests = 1, RateLimitWindowSeconds = 1 });
+        await using var proxy = await StartAsync(new ProxySettings(ThreePerMinute) { RateLimitMaxRequests = 1, RateLimitWindowSeconds = 1 });
         using var first = await proxy.Client.GetAsync("/test/limited");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         using var refused = await proxy.Client.GetAsync("/test/limited");

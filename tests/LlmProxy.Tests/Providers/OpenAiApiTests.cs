@@ -92,8 +92,8 @@ public class OpenAiApiTests
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200,
             """{"object":"list","data":[{"id":"llama3:latest","object":"model","created":1700000000,"owned_by":"library"},{"id":"mapped-b"},{"nope":1}]}"""));
-        var map = ModelProviderMap.Parse("mapped-a=stub, mapped-b=ollama, gpt-*=ollama");
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { DefaultProvider = ProviderNames.Stub, ModelProviderMap = map });
+        const string map = "mapped-a=stub, mapped-b=ollama, gpt-*=ollama";
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { DefaultProvider = ProviderNames.Stub, ModelProviderMap = map });
 
         using var response = await proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/models") { Headers = { { "Authorization", "Bearer t" } } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -122,7 +122,7 @@ public class OpenAiApiTests
         {
             DefaultProvider = ProviderNames.Ollama,
             OpenAiCompatBaseUrl = new Uri($"http://127.0.0.1:{port}/v1/"),
-            ModelProviderMap = ModelProviderMap.Parse("llama3=ollama"),
+            ModelProviderMap = "llama3=ollama",
             LogLevel = "ERROR",
         };
         await using var proxy = await KestrelProxy.StartAsync(settings);

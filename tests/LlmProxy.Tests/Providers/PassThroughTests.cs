@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Providers;
@@ -93,7 +94,7 @@ public class PassThroughTests
     public async Task In_key_mode_the_client_key_is_not_forwarded_and_OPENAI_COMPAT_API_KEY_is_sent_instead()
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200, """{"object":"list","data":[]}"""));
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { ApiKeys = ["proxy-key"], OpenAiCompatApiKey = "upstream-secret" });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { ApiKeys = ["proxy-key"], OpenAiCompatApiKey = "upstream-secret" });
 
         using var response = await proxy.Client.SendAsync(Requests.Post("v1/embeddings", """{"model":"e","input":"x"}""", authorization: "Bearer proxy-key"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -104,7 +105,7 @@ public class PassThroughTests
     public async Task In_key_mode_without_an_upstream_key_no_Authorization_reaches_the_upstream()
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200, """{"object":"list","data":[]}"""));
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { ApiKeys = ["proxy-key"] });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { ApiKeys = ["proxy-key"] });
 
         using var response = await proxy.Client.SendAsync(Requests.Post("v1/embeddings", """{"model":"e","input":"x"}""", authorization: "Bearer proxy-key"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

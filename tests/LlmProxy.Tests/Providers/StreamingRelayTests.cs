@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Providers;
@@ -184,7 +185,7 @@ public class StreamingRelayTests
             await Sse.WriteEventAsync(context, Sse.Chunk("hello"));
             await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         });
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { UpstreamTimeout = TimeSpan.FromSeconds(1) });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { UpstreamTimeout = TimeSpan.FromSeconds(1) });
 
         var clock = Stopwatch.StartNew();
         using var response = await proxy.Client.SendAsync(Requests.Post("proxy/stream", """{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
@@ -268,7 +269,7 @@ public class StreamingRelayTests
             await context.Response.StartAsync(context.RequestAborted);
             await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         });
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { UpstreamTimeout = TimeSpan.FromSeconds(1) });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { UpstreamTimeout = TimeSpan.FromSeconds(1) });
 
         using var response = await proxy.Client.SendAsync(Requests.Post("proxy/stream", """{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
         Assert.Equal(504, (int)response.StatusCode);

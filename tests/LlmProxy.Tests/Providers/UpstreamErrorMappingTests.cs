@@ -142,7 +142,7 @@ public class UpstreamErrorMappingTests
     public async Task Silence_before_the_headers_is_504_after_the_idle_timeout()
     {
         await using var upstream = await FakeUpstream.StartAsync(async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted));
-        await using var proxy = await KestrelProxy.StartAsync(upstream, s => s with { UpstreamTimeout = TimeSpan.FromSeconds(1) });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { UpstreamTimeout = TimeSpan.FromSeconds(1) });
 
         var clock = Stopwatch.StartNew();
         using var v1 = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", """{"model":"x","stream":true}"""));

@@ -1,38 +1,50 @@
 using LlmProxy.Http.Auth;
+using LlmProxy.Http.Errors;
 using LlmProxy.Http.RateLimiting;
-using LlmProxy.Json;
 using LlmProxy.Operations.Docs;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Doors.Classic;
 
-/// <summary>The seed's chat routes, <c>POST /proxy</c> and <c>POST /proxy/stream</c> (CONTRACT §2.2).</summary>
-public static class SeedProxyApi
+/// <summary>
+/// The classic routes, <c>POST /proxy</c> and <c>POST /proxy/stream</c> (docs/api.md, Classic routes): a validated
+/// chat request in, a normalised <c>chat.completion</c> (or its chunks) out. Their error shape is the fallback for
+/// every path no other door claims.
+/// </summary>
+internal static class ClassicDoor
 {
-    public static IEndpointRouteBuilder MapSeedProxyApi(this IEndpointRouteBuilder routes)
+    public static IServiceCollection AddClassicDoor(this IServiceCollection services)
     {
-        routes.MapPost("/proxy", (HttpContext context, SeedChatHandler handler) => handler.HandleAsync(context, stream: false))
+        services.AddSingleton<ClassicChatHandler>();
+        services.AddErrorDialect("/", ClassicErrors.Dialect);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapClassicDoor(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/proxy", (HttpContext context, ClassicChatHandler handler) => handler.HandleAsync(context, stream: false))
             .WithName("proxy")
-            .WithSummary("Chat completion (seed dialect)")
+            .WithSummary("Chat completion (classic route)")
             .WithDescription("Answers an OpenAI chat.completion object, normalised whatever the upstream sent.")
             .Produces<ChatCompletion>(StatusCodes.Status200OK)
-            .AsSeedChatRoute();
-        routes.MapPost("/proxy/stream", (HttpContext context, SeedChatHandler handler) => handler.HandleAsync(context, stream: true))
+            .AsClassicChatRoute();
+        routes.MapPost("/proxy/stream", (HttpContext context, ClassicChatHandler handler) => handler.HandleAsync(context, stream: true))
             .WithName("proxyStream")
-            .WithSummary("Streaming chat completion (seed dialect, SSE)")
+            .WithSummary("Streaming chat completion (classic route, SSE)")
             .WithDescription("text/event-stream: one `data: <chat.completion.chunk>` event per chunk, then exactly one `data: [DONE]`.")
             .Produces<ChatCompletionChunk>(StatusCodes.Status200OK, "text/event-stream")
-            .AsSeedChatRoute();
+            .AsClassicChatRoute();
         return routes;
     }
 
-    /// <summary>What both seed routes share: auth, the rate limit, the request body and the error answers.</summary>
-    private static RouteHandlerBuilder AsSeedChatRoute(this RouteHandlerBuilder route) => route
+    /// <summary>What both classic routes share: auth, the rate limit, the request body and the error answers.</summary>
+    private static RouteHandlerBuilder AsClassicChatRoute(this RouteHandlerBuilder route) => route
         .RequireProxyAuth()
         .RequireProxyRateLimit()
-        .WithTags("seed")
-        .WithJsonRequestBody(typeof(SeedChatRequestBody), "The chat: a model name and the messages so far.")
-        .Produces<SeedError>(StatusCodes.Status400BadRequest)
-        .Produces<SeedError>(StatusCodes.Status413PayloadTooLarge)
-        .Produces<SeedError>(StatusCodes.Status415UnsupportedMediaType)
-        .Produces<SeedValidationError>(StatusCodes.Status422UnprocessableEntity);
+        .WithTags("classic")
+        .WithJsonRequestBody(typeof(ClassicChatRequestBody), "The chat: a model name and the messages so far.")
+        .Produces<ClassicError>(StatusCodes.Status400BadRequest)
+        .Produces<ClassicError>(StatusCodes.Status413PayloadTooLarge)
+        .Produces<ClassicError>(StatusCodes.Status415UnsupportedMediaType)
+        .Produces<ClassicValidationError>(StatusCodes.Status422UnprocessableEntity);
 }

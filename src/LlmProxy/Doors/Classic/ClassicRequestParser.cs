@@ -1,14 +1,14 @@
 using System.Text.Json;
-using LlmProxy.Json;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Doors.Classic;
 
 /// <summary>
-/// Parses and validates a /proxy body (CONTRACT §2.2), collecting every problem rather than stopping at the first,
+/// Parses and validates a /proxy body (docs/api.md, Classic routes), collecting every problem rather than stopping at the first,
 /// the way FastAPI's 422 does. Malformed JSON (bad syntax, invalid UTF-8, nesting past 64) is a <see cref="JsonException"/>
 /// the caller answers with 400; a well-formed body with wrong shapes or values is a list of problems (422).
 /// </summary>
-public static class SeedRequestParser
+internal static class ClassicRequestParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
@@ -148,3 +148,6 @@ public static class SeedRequestParser
         _ => "nothing",
     };
 }
+
+/// <summary>A validated classic chat request.</summary>
+internal sealed record ChatRequest(string Model, IReadOnlyList<ChatMessage> Messages);

@@ -1,14 +1,14 @@
 using System.Text.Json;
-using LlmProxy.Json;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Doors.Classic;
 
 /// <summary>
-/// Turns an upstream's non-streaming chat answer into the seed's <c>chat.completion</c> (CONTRACT §2.2: "normalised
-/// whatever the upstream sent"): missing ids, timestamps, roles and usage are filled in, a null content (a tool call)
+/// Turns an upstream's non-streaming chat answer into the classic route's <c>chat.completion</c> (docs/api.md, Classic
+/// routes: "normalised whatever the upstream sent"): missing ids, timestamps, roles and usage are filled in, a null content (a tool call)
 /// becomes "". Used by /proxy only; /v1 passes the upstream's bytes through untouched.
 /// </summary>
-public static class CompletionNormalizer
+internal static class CompletionNormalizer
 {
     /// <summary>The completion, or null when the body is not a chat completion at all (no <c>choices</c> array).</summary>
     public static ChatCompletion? Normalize(ReadOnlyMemory<byte> body, string requestModel, string fallbackId, long now)

@@ -3,12 +3,12 @@ using System.Text.Json;
 namespace LlmProxy.Doors.OpenAi;
 
 /// <summary>
-/// The only parse of a /v1 request body (CONTRACT §2.3): one forward pass of <see cref="Utf8JsonReader"/> over the
+/// The only parse of a /v1 request body (docs/api.md, OpenAI routes): one forward pass of <see cref="Utf8JsonReader"/> over the
 /// pooled bytes that reads <c>model</c>, <c>stream</c> and <c>stream_options.include_usage</c>, skips every other value
 /// without materialising it, and so also proves the body is well-formed JSON. Nothing is deserialised; the bytes are
 /// forwarded as they are.
 /// </summary>
-public static class OpenAiBodySniffer
+internal static class OpenAiBodySniffer
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
 
@@ -100,3 +100,6 @@ public static class OpenAiBodySniffer
         return includeUsage;
     }
 }
+
+/// <summary>What the proxy reads from a /v1 body: the model (routing), stream (SSE or not), include_usage (the stub).</summary>
+internal sealed record OpenAiBodyFacts(string Model, bool Stream, bool IncludeUsage);

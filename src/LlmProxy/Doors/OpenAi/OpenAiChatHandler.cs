@@ -1,7 +1,5 @@
-using LlmProxy.Configuration;
 using LlmProxy.Http;
 using LlmProxy.Http.Body;
-using LlmProxy.Http.Errors;
 using LlmProxy.Metrics;
 using LlmProxy.Routing;
 using LlmProxy.Upstreams;
@@ -9,16 +7,16 @@ using LlmProxy.Upstreams;
 namespace LlmProxy.Doors.OpenAi;
 
 /// <summary>
-/// POST /v1/chat/completions, /v1/completions, /v1/embeddings (CONTRACT §2.3): content type → bounded pooled body read
-/// → sniff model and stream (<see cref="OpenAiBodySniffer"/>, the only parse) → route by model → provider, which
-/// forwards the same bytes. Problems are 400/413/415 in the OpenAI envelope.
+/// POST /v1/chat/completions, /v1/completions, /v1/embeddings (docs/api.md, OpenAI routes): body gate (content type,
+/// bounded pooled read, UTF-8) → sniff model and stream (<see cref="OpenAiBodySniffer"/>, the only parse) → route by
+/// model → the upstream, sent the same bytes → its answer relayed as it came. Problems are 400/413/415 and upstream
+/// failures are answered in the OpenAI envelope.
 /// </summary>
-public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router, LlmMetrics metrics)
+internal sealed class OpenAiChatHandler(JsonBodyGate bodies, ModelRouter router, LlmMetrics metrics)
 {
-    public async Task HandleAsync(HttpContext context, OpenAiEndpoint endpoint)
+    public async Task HandleAsync(HttpContext context, UpstreamEndpoint endpoint)
     {
-        var cancellationToken = context.RequestAborted;
-        using var body = await JsonRequestBody.ReadAsync(context, settings);
+        using var body = await bodies.ReadAsync(context);
         if (body is null)
         {
             return;
@@ -26,17 +24,33 @@ public sealed class OpenAiHandler(ProxySettings settings, ProviderRouter router,
         var facts = OpenAiBodySniffer.Sniff(body.Span, out var problem, out var param);
         if (facts is null)
         {
-            await ErrorWriter.WriteAsync(context, 400, problem, param: param);
+            await OpenAiErrors.Dialect.WriteAsync(context, new(400, problem, Param: param));
             return;
         }
 
-        var provider = router.Resolve(facts.Model);
-        var requestFacts = RequestFacts.For(context);
-        requestFacts.Model = facts.Model;
-        requestFacts.Provider = provider.Name;
-        var request = new OpenAiRequest(endpoint, facts.Model, facts.Stream, facts.IncludeUsage, body.Memory);
+        var upstream = router.Route(facts.Model);
+        var outcome = RequestOutcome.Of(context);
+        outcome.Model = facts.Model;
+        outcome.Provider = upstream.Name;
         // llm_streams_in_flight counts a streamed answer for as long as the handler relays it.
-        using var open = facts.Stream ? metrics.TrackStream() : default;
-        await provider.ForwardAsync(request, context, cancellationToken);
+        using var scope = facts.Stream ? metrics.TrackStream() : default;
+        // The client's bytes, as sent: nothing re-serialised.
+        using var call = await upstream.SendAsync(new UpstreamRequest(endpoint, facts.Model, facts.Stream, facts.IncludeUsage, body.Memory), context);
+        var failure = call.Failure ?? await RelayAsync(call, facts.Stream);
+        if (failure is { ShouldAnswer: true })
+        {
+            await OpenAiErrors.Dialect.WriteAsync(context, failure.ToError());
+        }
+    }
+
+    private static Task<UpstreamFailure?> RelayAsync(UpstreamCall call, bool stream)
+    {
+        if (stream && !JsonBodyGate.IsJson(call.Response!.Content.Headers.ContentType?.ToString()))
+        {
+            return SseRelay.RelayAsync(call, new SseCopySink(call.Context.Response));
+        }
+        // Not streamed — or streamed, but the server ignored stream:true and answered JSON (some do for some
+        // endpoints): its answer is handed over as it is.
+        return UpstreamAnswer.PassThroughAsync(call);
     }
 }

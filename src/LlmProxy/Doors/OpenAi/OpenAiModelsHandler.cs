@@ -1,70 +1,54 @@
 using System.Text.Json;
-using LlmProxy.Configuration;
-using LlmProxy.Json;
+using System.Text.Json.Serialization;
 using LlmProxy.Routing;
 using LlmProxy.Upstreams;
 
 namespace LlmProxy.Doors.OpenAi;
 
 /// <summary>
-/// GET /v1/models (CONTRACT §3): the exact model names of MODEL_PROVIDER_MAP plus the upstream's own list when some
-/// route leads there and it answers, deduplicated by id, always <c>{"object":"list","data":[...]}</c> with id, object,
-/// created and owned_by on every entry. An unreachable or failing upstream shrinks the list; it never fails it.
+/// GET /v1/models (docs/api.md, OpenAI routes): the exact model names of MODEL_PROVIDER_MAP plus the upstream's own
+/// list when some route leads there and it answers, deduplicated by id, always <c>{"object":"list","data":[...]}</c>
+/// with id, object, created and owned_by on every entry. An unreachable or failing upstream shrinks the list; it never
+/// fails it.
 /// </summary>
-public sealed partial class OpenAiModelsHandler(ProxySettings settings, UpstreamClient client, TimeProvider time, ILogger<OpenAiModelsHandler> logger)
+internal sealed partial class OpenAiModelsHandler(ModelRouter router, OpenAiCompatUpstream upstream, TimeProvider time, ILogger<OpenAiModelsHandler> logger)
 {
-    /// <summary>A model list is metadata: a client should not wait UPSTREAM_TIMEOUT_SECONDS (600 s) for it.</summary>
-    public static readonly TimeSpan UpstreamListTimeout = TimeSpan.FromSeconds(10);
-
     private readonly long _started = time.GetUtcNow().ToUnixTimeSeconds();
-
-    private bool UpstreamRouted =>
-        settings.DefaultProvider == ProviderNames.Ollama || settings.ModelProviderMap.Mentions(ProviderNames.Ollama);
 
     public async Task HandleAsync(HttpContext context)
     {
         var entries = new List<ModelEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        if (UpstreamRouted)
+        if (router.Reaches(upstream.Name))
         {
             await AddUpstreamModelsAsync(context, entries, seen);
         }
-        foreach (var model in settings.ModelProviderMap.ExactModels.Order(StringComparer.Ordinal))
+        foreach (var model in router.ExactModels.Order(StringComparer.Ordinal))
         {
             if (seen.Add(model))
             {
-                entries.Add(new ModelEntry(model, "model", _started, settings.ModelProviderMap.Match(model) ?? settings.DefaultProvider));
+                entries.Add(new ModelEntry(model, "model", _started, router.ProviderNameFor(model)));
             }
         }
         context.Response.StatusCode = 200;
-        await context.Response.WriteAsJsonAsync(new ModelList("list", entries), ProxyJsonContext.Default.ModelList, contentType: null, context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(new ModelList("list", entries), OpenAiJsonContext.Default.ModelList, contentType: null, context.RequestAborted);
     }
 
     private async Task AddUpstreamModelsAsync(HttpContext context, List<ModelEntry> entries, HashSet<string> seen)
     {
-        var timeout = settings.UpstreamTimeout < UpstreamListTimeout ? settings.UpstreamTimeout : UpstreamListTimeout;
-        using var idle = new IdleTimeout(timeout, context.RequestAborted);
-        var result = await client.SendAsync(context, HttpMethod.Get, "models", null, idle);
-        if (result.Response is not { } response)
+        var (body, unavailable) = await upstream.ListModelsAsync(context);
+        if (body is null)
         {
-            LogUpstreamListFailed(logger, result.Failure.ToString());
+            LogUpstreamListFailed(logger, unavailable!);
             return;
         }
-        using (response)
+        using (body)
         {
-            if (!response.IsSuccessStatusCode)
-            {
-                LogUpstreamListFailed(logger, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                return;
-            }
             try
             {
-                await using var stream = await response.Content.ReadAsStreamAsync(idle.Token);
-                using var body = await UpstreamBody.ReadAsync(stream, 16 * 1024 * 1024, idle, truncate: false);
                 Parse(body.Memory, entries, seen);
             }
-            catch (Exception e) when (e is IOException or HttpRequestException or JsonException or UpstreamBodyTooLargeException
-                                      || (e is OperationCanceledException && idle.TimedOut))
+            catch (JsonException e)
             {
                 LogUpstreamListFailed(logger, e.GetType().Name);
             }
@@ -90,7 +74,7 @@ public sealed partial class OpenAiModelsHandler(ProxySettings settings, Upstream
             var created = item.TryGetProperty("created", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var value) ? value : _started;
             var ownedBy = item.TryGetProperty("owned_by", out var o) && o.ValueKind == JsonValueKind.String && o.GetString() is { Length: > 0 } owner
                 ? owner
-                : ProviderNames.Ollama;
+                : upstream.Name;
             entries.Add(new ModelEntry(name, "model", created, ownedBy));
         }
     }
@@ -98,3 +82,13 @@ public sealed partial class OpenAiModelsHandler(ProxySettings settings, Upstream
     [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "upstream model list unavailable ({Reason}); listing the map's models only")]
     private static partial void LogUpstreamListFailed(ILogger logger, string reason);
 }
+
+/// <summary><c>GET /v1/models</c>: always <c>{"object":"list","data":[...]}</c>.</summary>
+internal sealed record ModelList(string Object, IReadOnlyList<ModelEntry> Data);
+
+internal sealed record ModelEntry(string Id, string Object, long Created, string OwnedBy);
+
+/// <summary>Source-generated JSON for the OpenAI door's own answers (no reflection: Native AOT).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ModelList))]
+internal sealed partial class OpenAiJsonContext : JsonSerializerContext;

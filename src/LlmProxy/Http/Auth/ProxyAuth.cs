@@ -4,19 +4,19 @@ using LlmProxy.Configuration;
 
 namespace LlmProxy.Http.Auth;
 
-/// <summary>Endpoint metadata: the route needs the proxy's auth check (CONTRACT §4).</summary>
-public sealed class RequiresProxyAuthMetadata
+/// <summary>Endpoint metadata: the route needs the proxy's auth check (docs/api.md, Auth).</summary>
+internal sealed class RequiresProxyAuthMetadata
 {
     public static readonly RequiresProxyAuthMetadata Instance = new();
 }
 
 /// <summary>
-/// The auth decision of CONTRACT §4. Default mode: an <c>Authorization</c> header must be present. Key mode
+/// The auth decision (docs/api.md, Auth). Default mode: an <c>Authorization</c> header must be present. Key mode
 /// (PROXY_API_KEYS / PROXY_API_KEYS_FILE): it must be <c>Bearer &lt;key&gt;</c> for a configured key. Keys are kept only as
 /// SHA-256 digests and compared with <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the content nor
 /// the length of a key leaks through timing.
 /// </summary>
-public sealed class ProxyAuth
+internal sealed class ProxyAuth
 {
     private readonly byte[][] _keyDigests;
 

@@ -1,9 +1,9 @@
 using LlmProxy.Http.Errors;
-using LlmProxy.Json;
+
 namespace LlmProxy.Http.Auth;
 
 /// <summary>Applies <see cref="ProxyAuth"/> to endpoints marked with <see cref="RequiresProxyAuthMetadata"/>.</summary>
-public sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth)
+internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, ErrorDialects errors)
 {
     /// <summary>HttpContext.Items key of the accepted key's digest prefix (the rate-limit partition in key mode).</summary>
     public const string ClientKeyItem = "llmproxy.client-key";
@@ -17,11 +17,8 @@ public sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth)
         var problem = auth.Check(context.Request, out var clientKey);
         if (problem is not null)
         {
-            if (ErrorDialect.IsOpenAi(context.Request))
-            {
-                return ErrorWriter.WriteOpenAiAsync(context, 401, new Json.OpenAiError(problem, "authentication_error", null, "invalid_api_key"));
-            }
-            return ErrorWriter.WriteAsync(context, 401, problem);
+            // invalid_api_key is the code OpenAI's own API answers with; the classic error shape has no code.
+            return errors.WriteAsync(context, new ProxyError(StatusCodes.Status401Unauthorized, problem, Code: "invalid_api_key"));
         }
         if (clientKey is not null)
         {
@@ -31,7 +28,7 @@ public sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth)
     }
 }
 
-public static class ProxyAuthEndpointExtensions
+internal static class ProxyAuthEndpointExtensions
 {
     /// <summary>Marks the endpoints as needing the proxy's Authorization check (and documents their 401).</summary>
     public static TBuilder RequireProxyAuth<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.RateLimiting;
 
@@ -14,7 +15,7 @@ namespace LlmProxy.Http.RateLimiting;
 /// partition from one 100 ms heartbeat (no timer per client), and disposes partitions idle for 10 s — a fixed window is
 /// idle once its permits are full again. That is what keeps memory bounded under many distinct clients.
 /// </remarks>
-public sealed class ClientWindowLimiter : ReplenishingRateLimiter
+internal sealed class ClientWindowLimiter : ReplenishingRateLimiter
 {
     private readonly FixedWindowRateLimiter _inner;
     private readonly ClientLimiters _registry;
@@ -102,4 +103,25 @@ public sealed class ClientWindowLimiter : ReplenishingRateLimiter
         _registry.Remove(this);
         await base.DisposeAsyncCore();
     }
+}
+
+/// <summary>
+/// The live per-client limiters by partition key, so the edge can read a client's remaining permits and window end
+/// for the <c>X-RateLimit-*</c> headers (the framework's middleware hands successful leases to nobody). Entries come
+/// and go with the framework's own partitions: added when it creates one, removed when it evicts and disposes it,
+/// so this map is exactly as bounded as the framework's.
+/// </summary>
+internal sealed class ClientLimiters
+{
+    private readonly ConcurrentDictionary<string, ClientWindowLimiter> _byKey = new(StringComparer.Ordinal);
+
+    /// <summary>How many clients currently have state (tests watch it fall back after idle clients are evicted).</summary>
+    public int Count => _byKey.Count;
+
+    public ClientWindowLimiter? Find(string key) => _byKey.TryGetValue(key, out var limiter) ? limiter : null;
+
+    public void Add(ClientWindowLimiter limiter) => _byKey[limiter.Key] = limiter;
+
+    // Only if it is still this instance: a client that came back after eviction already has a newer limiter.
+    public void Remove(ClientWindowLimiter limiter) => _byKey.TryRemove(new KeyValuePair<string, ClientWindowLimiter>(limiter.Key, limiter));
 }

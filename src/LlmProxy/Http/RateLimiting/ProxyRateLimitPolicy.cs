@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
-/// The rate-limit policy of CONTRACT §4 for the framework's rate limiter middleware: a fixed window per client, the
+/// The rate-limit policy (docs/api.md, Rate limit) for the framework's rate limiter middleware: a fixed window per client, the
 /// client being the accepted API key in key mode (set by <see cref="ProxyAuthMiddleware"/>, which runs first) and the
 /// peer IP address otherwise. Rejections are 429 in the route's dialect with <c>Retry-After</c> and <c>X-RateLimit-*</c>.
 /// </summary>
@@ -17,7 +17,7 @@ namespace LlmProxy.Http.RateLimiting;
 /// The client IP is the TCP peer: behind a reverse proxy every client shares the proxy's address. Forwarded headers are
 /// not trusted because any client could forge them to dodge the limit.
 /// </remarks>
-public sealed class ProxyRateLimitPolicy(ProxySettings settings, ClientLimiters limiters) : IRateLimiterPolicy<string>
+internal sealed class ProxyRateLimitPolicy(ProxySettings settings, ClientLimiters limiters) : IRateLimiterPolicy<string>
 {
     public const string Name = "proxy";
 
@@ -59,7 +59,7 @@ public sealed class ProxyRateLimitPolicy(ProxySettings settings, ClientLimiters 
     private async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
-        // The policy is built before the container; rejections are the cold path, so resolve the metrics here.
+        // The policy is built before the container; rejections are the cold path, so resolve services here.
         context.RequestServices.GetRequiredService<LlmMetrics>().RateLimited();
         var key = context.Items.TryGetValue(PartitionItem, out var k) && k is string s ? s : PartitionKey(context);
         var limiter = limiters.Find(key);
@@ -72,10 +72,9 @@ public sealed class ProxyRateLimitPolicy(ProxySettings settings, ClientLimiters 
         headers[RateLimitHeaders.Limit] = _limit.ToString(CultureInfo.InvariantCulture);
         headers[RateLimitHeaders.Remaining] = "0";
         headers[RateLimitHeaders.Reset] = text;
-        await ErrorWriter.WriteAsync(
-            context,
+        await context.RequestServices.GetRequiredService<ErrorDialects>().WriteAsync(context, new ProxyError(
             StatusCodes.Status429TooManyRequests,
             $"Rate limit of {_limit} requests per {settings.RateLimitWindowSeconds} s exceeded; retry after {seconds} s",
-            openAiCode: "rate_limit_exceeded");
+            Code: "rate_limit_exceeded"));
     }
 }

@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
-/// Wiring of the rate limit (CONTRACT §4) into the app: services, middleware, and the endpoint convention that opts
+/// Wiring of the rate limit (docs/api.md, Rate limit) into the app: services, middleware, and the endpoint convention that opts
 /// a route in. Routes without <see cref="RequireProxyRateLimit{TBuilder}"/> (/healthz, /metrics, the docs) are never limited.
 /// </summary>
-public static class ProxyRateLimiting
+internal static class ProxyRateLimiting
 {
     public static IServiceCollection AddProxyRateLimiting(this IServiceCollection services, ProxySettings settings)
     {

@@ -9,7 +9,7 @@ namespace LlmProxy.Operations.Docs;
 /// <c>Authorization: Bearer …</c> (so Swagger UI offers an "Authorize" button), and declares that scheme once in the
 /// document's components. Routes get it by calling <c>RequireProxyAuth()</c>; nothing else to do per route.
 /// </summary>
-public sealed class BearerAuthOperationTransformer : IOpenApiOperationTransformer
+internal sealed class BearerAuthOperationTransformer : IOpenApiOperationTransformer
 {
     public const string SchemeName = "bearer";
 

@@ -4,7 +4,7 @@ using Microsoft.OpenApi;
 namespace LlmProxy.Operations.Docs;
 
 /// <summary>Turns <see cref="DocumentedRequestBody"/> metadata into the operation's <c>requestBody</c>.</summary>
-public sealed class RequestBodyOperationTransformer : IOpenApiOperationTransformer
+internal sealed class RequestBodyOperationTransformer : IOpenApiOperationTransformer
 {
     public async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
