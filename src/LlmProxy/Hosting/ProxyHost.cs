@@ -79,6 +79,6 @@ internal static partial class ProxyHost
         LogListening(logger, ProxyVersion.Text, url, provider, docs);
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "llm-proxy {Version} listening on {Url} (provider: {Provider}) — API docs at {DocsUrl}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "llm-proxy {Version} listening on {Url} (provider: {Provider}); API docs at {DocsUrl}")]
     private static partial void LogListening(ILogger logger, string version, string url, string provider, string docsUrl);
 }

@@ -43,9 +43,10 @@ internal sealed class KestrelProxy : IAsyncDisposable
         return StartAsync(adjust is null ? settings : adjust(settings));
     }
 
-    public static async Task<KestrelProxy> StartAsync(ProxySettings settings)
+    /// <param name="configureBuilder">Extra services or log providers, as <see cref="ProxyApp.Build"/> takes them.</param>
+    public static async Task<KestrelProxy> StartAsync(ProxySettings settings, Action<WebApplicationBuilder>? configureBuilder = null)
     {
-        var app = ProxyApp.Build(new ProxySettings(settings) { Host = "127.0.0.1", Port = 0 });
+        var app = ProxyApp.Build(new ProxySettings(settings) { Host = "127.0.0.1", Port = 0 }, configureBuilder);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new KestrelProxy(app, new Uri(address.EndsWith('/') ? address : address + "/"));
