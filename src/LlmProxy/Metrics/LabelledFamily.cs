@@ -111,25 +111,3 @@ internal readonly record struct LabelKey(string? First, string? Second, string? 
         _ => [First!, Second!, Third!],
     };
 }
-
-/// <summary>
-/// A series holding one whole number, changed with a single <see cref="Interlocked"/> operation: no lock, no
-/// allocation. The common part of a counter's and a gauge's children, which differ only in how the number may move.
-/// </summary>
-internal abstract class LongSeries(byte[] samplePrefix) : IMetricSeries
-{
-    private long _value;
-
-    public long Value => Interlocked.Read(ref _value);
-
-    public void WriteTo(IBufferWriter<byte> writer)
-    {
-        writer.Write(samplePrefix);
-        PrometheusText.WriteLong(writer, Value);
-        writer.Write("\n"u8);
-    }
-
-    protected void Add(long amount) => Interlocked.Add(ref _value, amount);
-
-    protected void Exchange(long value) => Interlocked.Exchange(ref _value, value);
-}

@@ -93,18 +93,16 @@ internal static class SseRelay
                 return closing.Failure;
             }
             await sink.OnDoneAsync(idle.Token);
-            call.OnEnd(UpstreamOutcome.Success);
-            return null;
+            return call.Succeed();
         }
         catch (OperationCanceledException) when (idle.ClientAborted)
         {
-            call.OnEnd(UpstreamOutcome.ClientAborted);
-            return null;
+            return call.ClientLeft();
         }
         catch (Exception e) when (idle.IsUpstreamFailure(e))
         {
             return await FailAsync(call, sink, idle.TimedOut
-                ? UpstreamFailure.Timeout($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)")
+                ? UpstreamFailure.Silence(idle)
                 : UpstreamFailure.ConnectionLost("The connection to the upstream model server was lost mid-stream"));
         }
         finally
@@ -126,8 +124,7 @@ internal static class SseRelay
         {
             case SseEventKind.Done:
                 await sink.OnDoneAsync(call.Idle.Token);
-                call.OnEnd(UpstreamOutcome.Success);
-                return new StreamEnd(null);
+                return new StreamEnd(call.Succeed());
             case SseEventKind.Error:
                 // A 200 stream whose first event is an error is the upstream's failure: a 5xx, unless it names the model.
                 var error = UpstreamErrorParser.ParseStreamEvent(payload.Span, isErrorField: true)! with { Status = 500 };

@@ -45,19 +45,17 @@ internal static class UpstreamAnswer
             {
                 await CopyRestAsync(stream, client.Body, idle);
             }
-            call.OnEnd(UpstreamOutcome.Success);
-            return null;
+            return call.Succeed();
         }
         catch (OperationCanceledException) when (idle.ClientAborted)
         {
-            call.OnEnd(UpstreamOutcome.ClientAborted);
-            return null;
+            return call.ClientLeft();
         }
         catch (Exception e) when (idle.IsUpstreamFailure(e))
         {
             if (!client.HasStarted)
             {
-                return call.Fail(BodyFailure(idle, tooLargeMessage: null));
+                return call.Fail(BodyFailure(idle));
             }
             // Part of the body is out: cutting the connection is the only signal a non-streaming client understands.
             RequestOutcome.Of(call.Context).CutConnection(call.Context);
@@ -87,12 +85,12 @@ internal static class UpstreamAnswer
         }
         catch (Exception e) when (idle.IsUpstreamFailure(e))
         {
-            return (null, call.Fail(BodyFailure(idle, tooLargeMessage: null)));
+            return (null, call.Fail(BodyFailure(idle)));
         }
         if (body.Length > limit)
         {
             body.Dispose();
-            return (null, call.Fail(BodyFailure(idle, $"The upstream answer is larger than {limit} bytes")));
+            return (null, call.Fail(UpstreamFailure.ConnectionLost($"The upstream answer is larger than {limit} bytes", code: null)));
         }
         if (SseEvents.IsErrorObject(body.Span))
         {
@@ -105,9 +103,9 @@ internal static class UpstreamAnswer
     }
 
     /// <summary>The body failed before anything reached the client: silence → 504, anything else → 502.</summary>
-    private static UpstreamFailure BodyFailure(IdleTimeout idle, string? tooLargeMessage) => idle.TimedOut
-        ? UpstreamFailure.Timeout($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)")
-        : UpstreamFailure.ConnectionLost(tooLargeMessage ?? "The connection to the upstream model server was lost before its answer was complete", code: null);
+    private static UpstreamFailure BodyFailure(IdleTimeout idle) => idle.TimedOut
+        ? UpstreamFailure.Silence(idle)
+        : UpstreamFailure.ConnectionLost("The connection to the upstream model server was lost before its answer was complete", code: null);
 
     private static async Task CopyRestAsync(Stream source, Stream destination, IdleTimeout idle)
     {

@@ -107,6 +107,20 @@ internal sealed partial class UpstreamCall : IDisposable
         return failure;
     }
 
+    /// <summary>The whole answer reached the client: the call ends, and the door has nothing left to answer (null).</summary>
+    public UpstreamFailure? Succeed()
+    {
+        OnEnd(UpstreamOutcome.Success);
+        return null;
+    }
+
+    /// <summary>The client went away: the call ends, and there is nobody left to answer (null).</summary>
+    public UpstreamFailure? ClientLeft()
+    {
+        OnEnd(UpstreamOutcome.ClientAborted);
+        return null;
+    }
+
     /// <summary>The call is over (its whole answer relayed, or failed after it started).</summary>
     public void OnEnd(UpstreamOutcome outcome, bool modelNotFound = false)
     {

@@ -37,6 +37,10 @@ internal sealed record UpstreamFailure(
     /// <summary>Nothing arrived for UPSTREAM_TIMEOUT_SECONDS (or the connect timeout): 504 <c>upstream_timeout</c>.</summary>
     public static UpstreamFailure Timeout(string message) => new(UpstreamOutcome.Timeout, 504, message, "server_error", Code: "upstream_timeout");
 
+    /// <summary>The upstream fell silent in the middle of its answer for longer than the idle timeout: 504.</summary>
+    public static UpstreamFailure Silence(IdleTimeout idle) =>
+        Timeout($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)");
+
     /// <summary>The connection broke while the answer was coming: 502.</summary>
     public static UpstreamFailure ConnectionLost(string message, string? code = "upstream_connection_lost") =>
         new(UpstreamOutcome.FailedMidStream, 502, message, "server_error", Code: code);

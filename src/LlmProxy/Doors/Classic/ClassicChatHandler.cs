@@ -83,10 +83,9 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
             return call.Fail(UpstreamFailure.InvalidResponse("The upstream model server answered with a body that is not a chat completion"));
         }
         call.OnUsage(completion.Usage.PromptTokens, completion.Usage.CompletionTokens);
-        call.OnEnd(UpstreamOutcome.Success);
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, completion, UpstreamJsonContext.Default.ChatCompletion, context.RequestAborted);
-        return null;
+        return call.Succeed();
     }
 }

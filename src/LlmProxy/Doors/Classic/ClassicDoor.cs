@@ -11,6 +11,10 @@ namespace LlmProxy.Doors.Classic;
 /// chat request in, a normalised <c>chat.completion</c> (or its chunks) out. Their error shape is the fallback for
 /// every path no other door claims.
 /// </summary>
+/// <remarks>
+/// Every door has this shape (docs/architecture.md, How a door plugs in): <c>Add…</c> registers its handlers and
+/// its error dialect's path prefix, <c>Map…</c> its routes; the host calls both. The doors look alike on purpose.
+/// </remarks>
 internal static class ClassicDoor
 {
     public static IServiceCollection AddClassicDoor(this IServiceCollection services)

@@ -96,6 +96,7 @@ internal static class ClassicRequestParser
             role = null;
         }
 
+        // The same checks as the role's above (present, a string, valid text, allowed value): each field reports its own.
         string? content = null;
         if (!message.TryGetProperty("content", out var contentElement))
         {

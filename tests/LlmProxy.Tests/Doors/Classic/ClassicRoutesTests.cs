@@ -2,9 +2,10 @@ using System.Net;
 using System.Text.Json;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Api;
+namespace LlmProxy.Tests.Doors.Classic;
 
-public class SeedProxyApiTests
+/// <summary>The classic routes, /proxy and /proxy/stream (docs/api.md, Classic routes), on the test server.</summary>
+public class ClassicRoutesTests
 {
     [Fact]
     public async Task Proxy_answers_a_chat_completion_from_the_stub()
@@ -53,7 +54,7 @@ public class SeedProxyApiTests
     [Theory]
     [InlineData("/proxy")]
     [InlineData("/proxy/stream")]
-    public async Task Without_authorization_the_answer_is_401_in_the_seed_dialect(string path)
+    public async Task Without_authorization_the_answer_is_401_in_the_classic_error_shape(string path)
     {
         await using var proxy = await TestProxy.StartAsync();
         using var response = await proxy.Client.SendAsync(Requests.Post(path, Requests.ValidChat, authorization: null));

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http.Body;
 
 public class BodyLimitTests
 {

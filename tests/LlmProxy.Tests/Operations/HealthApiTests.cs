@@ -4,7 +4,7 @@ using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace LlmProxy.Tests.Api;
+namespace LlmProxy.Tests.Operations;
 
 public class HealthApiTests
 {

@@ -4,7 +4,7 @@ using LlmProxy.Http.Auth;
 using LlmProxy.Http.RateLimiting;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Api;
+namespace LlmProxy.Tests.Operations;
 
 public class DocsApiTests
 {

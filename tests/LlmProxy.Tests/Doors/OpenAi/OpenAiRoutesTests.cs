@@ -3,10 +3,11 @@ using System.Text.Json;
 using LlmProxy.Configuration;
 using LlmProxy.Routing;
 using LlmProxy.Tests.Support;
+using LlmProxy.Tests.Upstreams;
 
-namespace LlmProxy.Tests.Providers;
+namespace LlmProxy.Tests.Doors.OpenAi;
 
-/// <summary>The /v1 surface itself (CONTRACT §2.3): validation, auth, the stub in both modes, /v1/models.</summary>
+/// <summary>The /v1 surface itself (docs/api.md, OpenAI routes): validation, auth, the stub in both modes, /v1/models.</summary>
 public class OpenAiApiTests
 {
     [Theory]

@@ -1,7 +1,7 @@
 using LlmProxy.Cli;
 using LlmProxy.Configuration;
 
-namespace LlmProxy.Tests.Configuration;
+namespace LlmProxy.Tests.Cli;
 
 public class EnvFileTests
 {

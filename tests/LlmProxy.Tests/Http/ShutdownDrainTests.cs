@@ -1,7 +1,7 @@
 using LlmProxy.Hosting;
 using LlmProxy.Http;
 
-namespace LlmProxy.Tests.Hosting;
+namespace LlmProxy.Tests.Http;
 
 public class ShutdownDrainTests
 {

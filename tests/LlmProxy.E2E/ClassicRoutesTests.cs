@@ -4,8 +4,8 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>CONTRACT §2.1, §2.2 and §5 against the real binary (AOT: serialization and routing as shipped).</summary>
-public class SeedRoutesTests
+/// <summary>/healthz, the classic routes and their errors (docs/api.md) against the real binary (AOT: serialization and routing as shipped).</summary>
+public class ClassicRoutesTests
 {
     [Fact]
     public async Task Healthz_proxy_and_stream_behave_as_the_contract_says()

@@ -3,14 +3,14 @@ using System.Text;
 using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Providers;
+namespace LlmProxy.Tests.Upstreams;
 
-/// <summary>CONTRACT §2.3 and §3: bytes forwarded as sent, the upstream's own Host, header hygiene, auth precedence.</summary>
+/// <summary>docs/api.md, OpenAI routes and Upstream requests: bytes forwarded as sent, the upstream's own Host, header hygiene, auth precedence.</summary>
 public class PassThroughTests
 {
     // Unknown fields, odd spacing, escapes, key order, numbers the way the client wrote them: all must survive.
     private const string OddBody = "{ \"temperature\" : 0.70,\"model\":\"llama3\",\n  \"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{}}}],"
-        + "\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9 \u2603 \\\"q\\\"\"}],\"seed\":1e3 }";
+        + "\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9 \u2603 \\\"q\\\"\"}],\"top_k\":1e3 }";
 
     [Fact]
     public async Task A_chat_body_with_extra_fields_arrives_upstream_byte_identical_and_the_answer_comes_back_as_sent()
@@ -131,7 +131,7 @@ public class PassThroughTests
         Assert.Equal("hi there", choice.GetProperty("message").GetProperty("content").GetString());
         Assert.Equal(0, body.GetProperty("usage").GetProperty("total_tokens").GetInt32());
 
-        // What the seed route sent upstream: its model and messages, stream false.
+        // What the classic route sent upstream: its model and messages, stream false.
         var sent = Encoding.UTF8.GetString(upstream.Requests.Single().Body);
         Assert.Equal("""{"model":"llama3","messages":[{"role":"user","content":"hello"}],"stream":false}""", sent);
     }

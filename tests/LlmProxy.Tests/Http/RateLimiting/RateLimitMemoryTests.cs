@@ -5,7 +5,7 @@ using LlmProxy.Http.RateLimiting;
 using LlmProxy.Tests.Support;
 using Xunit.Abstractions;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http.RateLimiting;
 
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MemoryMeasurementCollection

@@ -4,7 +4,7 @@ using LlmProxy.Configuration;
 using LlmProxy.Http.RateLimiting;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http.RateLimiting;
 
 public class RateLimitTests
 {

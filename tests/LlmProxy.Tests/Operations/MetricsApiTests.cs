@@ -2,9 +2,9 @@ using System.Net;
 using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Api;
+namespace LlmProxy.Tests.Operations;
 
-/// <summary><c>GET /metrics</c> through the real pipeline (CONTRACT §7): what a Prometheus server scraping the proxy sees.</summary>
+/// <summary><c>GET /metrics</c> through the real pipeline (docs/operations.md, Metrics): what a Prometheus server scraping the proxy sees.</summary>
 public class MetricsApiTests
 {
     [Fact]

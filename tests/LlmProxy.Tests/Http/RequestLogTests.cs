@@ -3,7 +3,7 @@ using LlmProxy.Configuration;
 using LlmProxy.Http;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http;
 
 public class RequestLogTests
 {

@@ -2,7 +2,7 @@ using System.Net;
 using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http;
 
 public class CorsTests
 {

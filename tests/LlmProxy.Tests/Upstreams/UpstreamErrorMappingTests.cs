@@ -6,16 +6,16 @@ using LlmProxy.Configuration;
 using LlmProxy.Routing;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Providers;
+namespace LlmProxy.Tests.Upstreams;
 
 /// <summary>
-/// CONTRACT §5 "upstream outcomes", one real server shape per test, in both dialects (/v1 envelope, seed body), each
+/// Upstream outcomes (docs/api.md, Errors), one real server shape per test, in both dialects (/v1 envelope, classic shape), each
 /// followed by a normal request that must still succeed (the proxy keeps serving).
 /// </summary>
 public class UpstreamErrorMappingTests
 {
     private const string V1Body = """{"model":"x","messages":[{"role":"user","content":"hi"}]}""";
-    private const string SeedBody = """{"model":"x","messages":[{"role":"user","content":"hi"}]}""";
+    private const string ClassicBody = """{"model":"x","messages":[{"role":"user","content":"hi"}]}""";
     private const string OkCompletion = """{"id":"chatcmpl-9","object":"chat.completion","created":5,"model":"ok","choices":[{"index":0,"message":{"role":"assistant","content":"fine"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
 
     public static TheoryData<string, int, string, string> ModelNotFoundShapes => new()
@@ -51,12 +51,12 @@ public class UpstreamErrorMappingTests
         Assert.Equal(JsonValueKind.String, envelope.GetProperty("type").ValueKind);
         Assert.True(envelope.TryGetProperty("param", out _));
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
-        Assert.Equal(HttpStatusCode.NotFound, seed.StatusCode);
-        var seedBody = await Requests.JsonAsync(seed);
-        Assert.Equal("Model Not Found", seedBody.GetProperty("error").GetString());
-        Assert.Equal(message, seedBody.GetProperty("detail").GetString());
-        Assert.Equal(Requests.RequestId(seed), seedBody.GetProperty("request_id").GetString());
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
+        Assert.Equal(HttpStatusCode.NotFound, classic.StatusCode);
+        var classicBody = await Requests.JsonAsync(classic);
+        Assert.Equal("Model Not Found", classicBody.GetProperty("error").GetString());
+        Assert.Equal(message, classicBody.GetProperty("detail").GetString());
+        Assert.Equal(Requests.RequestId(classic), classicBody.GetProperty("request_id").GetString());
 
         await AssertStillServesAsync(upstream, proxy);
     }
@@ -79,10 +79,10 @@ public class UpstreamErrorMappingTests
         Assert.Equal("7", v1.Headers.RetryAfter?.ToString());
         Assert.Equal(message, (await Requests.JsonAsync(v1)).GetProperty("error").GetProperty("message").GetString());
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy/stream", SeedBody));
-        Assert.Equal(status, (int)seed.StatusCode);
-        Assert.Equal("7", seed.Headers.RetryAfter?.ToString());
-        Assert.Equal(message, (await Requests.JsonAsync(seed)).GetProperty("detail").GetString());
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy/stream", ClassicBody));
+        Assert.Equal(status, (int)classic.StatusCode);
+        Assert.Equal("7", classic.Headers.RetryAfter?.ToString());
+        Assert.Equal(message, (await Requests.JsonAsync(classic)).GetProperty("detail").GetString());
 
         await AssertStillServesAsync(upstream, proxy);
     }
@@ -109,9 +109,9 @@ public class UpstreamErrorMappingTests
         await using var upstream = await FakeUpstream.StartAsync(context => Answer(context, 403, ""));
         await using var proxy = await KestrelProxy.StartAsync(upstream);
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
-        Assert.Equal(HttpStatusCode.Forbidden, seed.StatusCode);
-        Assert.Contains("403", (await Requests.JsonAsync(seed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
+        Assert.Equal(HttpStatusCode.Forbidden, classic.StatusCode);
+        Assert.Contains("403", (await Requests.JsonAsync(classic)).GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         await AssertStillServesAsync(upstream, proxy);
     }
@@ -129,11 +129,11 @@ public class UpstreamErrorMappingTests
         Assert.Equal(HttpStatusCode.BadGateway, v1.StatusCode);
         Assert.Equal(message, (await Requests.JsonAsync(v1)).GetProperty("error").GetProperty("message").GetString());
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
-        Assert.Equal(HttpStatusCode.BadGateway, seed.StatusCode);
-        var seedBody = await Requests.JsonAsync(seed);
-        Assert.Equal("Bad Gateway", seedBody.GetProperty("error").GetString());
-        Assert.Equal(message, seedBody.GetProperty("detail").GetString());
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
+        Assert.Equal(HttpStatusCode.BadGateway, classic.StatusCode);
+        var classicBody = await Requests.JsonAsync(classic);
+        Assert.Equal("Bad Gateway", classicBody.GetProperty("error").GetString());
+        Assert.Equal(message, classicBody.GetProperty("detail").GetString());
 
         await AssertStillServesAsync(upstream, proxy);
     }
@@ -150,9 +150,9 @@ public class UpstreamErrorMappingTests
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
         Assert.Equal("upstream_timeout", (await Requests.JsonAsync(v1)).GetProperty("error").GetProperty("code").GetString());
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
-        Assert.Equal(HttpStatusCode.GatewayTimeout, seed.StatusCode);
-        Assert.Equal("Gateway Timeout", (await Requests.JsonAsync(seed)).GetProperty("error").GetString());
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, classic.StatusCode);
+        Assert.Equal("Gateway Timeout", (await Requests.JsonAsync(classic)).GetProperty("error").GetString());
 
         await AssertStillServesAsync(upstream, proxy);
     }
@@ -174,9 +174,9 @@ public class UpstreamErrorMappingTests
         Assert.Equal("upstream_unreachable", error.GetProperty("code").GetString());
         Assert.Contains($"127.0.0.1:{closedPort}", error.GetProperty("message").GetString(), StringComparison.Ordinal);
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy/stream", SeedBody));
-        Assert.Equal(HttpStatusCode.BadGateway, seed.StatusCode);
-        Assert.Equal("Bad Gateway", (await Requests.JsonAsync(seed)).GetProperty("error").GetString());
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy/stream", ClassicBody));
+        Assert.Equal(HttpStatusCode.BadGateway, classic.StatusCode);
+        Assert.Equal("Bad Gateway", (await Requests.JsonAsync(classic)).GetProperty("error").GetString());
 
         // Serving on: the routes that need no upstream still answer.
         using var health = await proxy.Client.GetAsync("healthz");
@@ -232,15 +232,15 @@ public class UpstreamErrorMappingTests
         });
         await using var proxy = await KestrelProxy.StartAsync(upstream);
 
-        using var seed = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
-        Assert.Equal(HttpStatusCode.OK, seed.StatusCode);
+        using var classic = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
+        Assert.Equal(HttpStatusCode.OK, classic.StatusCode);
         Assert.Equal(2, calls);
     }
 
     private static async Task AssertStillServesAsync(FakeUpstream upstream, KestrelProxy proxy)
     {
         upstream.Handler = context => Answer(context, 200, OkCompletion);
-        using var ok = await proxy.Client.SendAsync(Requests.Post("proxy", SeedBody));
+        using var ok = await proxy.Client.SendAsync(Requests.Post("proxy", ClassicBody));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("fine", (await Requests.JsonAsync(ok)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
     }

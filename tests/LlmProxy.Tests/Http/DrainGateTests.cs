@@ -5,7 +5,7 @@ using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace LlmProxy.Tests.Edge;
+namespace LlmProxy.Tests.Http;
 
 public class DrainGateTests
 {
@@ -18,7 +18,7 @@ public class DrainGateTests
     }
 
     [Fact]
-    public async Task While_draining_a_seed_route_answers_503_in_the_seed_dialect_and_closes_the_connection()
+    public async Task While_draining_a_classic_route_answers_503_in_the_classic_error_shape_and_closes_the_connection()
     {
         await using var proxy = await StartDrainingAsync();
         using var response = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat));

@@ -1,7 +1,7 @@
 using System.Text;
 using LlmProxy.Upstreams;
 
-namespace LlmProxy.Tests.Providers;
+namespace LlmProxy.Tests.Upstreams;
 
 public class SseEventsTests
 {

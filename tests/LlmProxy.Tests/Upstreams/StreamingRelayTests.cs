@@ -3,9 +3,9 @@ using System.Text.Json;
 using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 
-namespace LlmProxy.Tests.Providers;
+namespace LlmProxy.Tests.Upstreams;
 
-/// <summary>CONTRACT §6 on real sockets: a fake upstream on Kestrel, the proxy on Kestrel, a real HTTP client.</summary>
+/// <summary>The streaming rules (docs/api.md, Streaming) on real sockets: a fake upstream on Kestrel, the proxy on Kestrel, a real HTTP client.</summary>
 public class StreamingRelayTests
 {
     private const string StreamBody = """{"model":"llama3","stream":true,"messages":[{"role":"user","content":"count"}]}""";

@@ -1,7 +1,7 @@
 using System.Text;
 using LlmProxy.Doors.OpenAi;
 
-namespace LlmProxy.Tests.Api;
+namespace LlmProxy.Tests.Doors.OpenAi;
 
 public class OpenAiBodySnifferTests
 {

@@ -1,7 +1,7 @@
 using LlmProxy.Configuration;
 using LlmProxy.Routing;
 
-namespace LlmProxy.Tests.Configuration;
+namespace LlmProxy.Tests.Routing;
 
 public class ModelProviderMapTests
 {
