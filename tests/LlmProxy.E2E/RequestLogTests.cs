@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 

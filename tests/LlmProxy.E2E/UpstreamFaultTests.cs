@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 

@@ -1,5 +1,4 @@
 using LlmProxy.Configuration;
-using Microsoft.Extensions.Logging.Console;
 
 namespace LlmProxy.Hosting;
 

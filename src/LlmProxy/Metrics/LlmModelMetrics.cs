@@ -1,4 +1,3 @@
-using LlmProxy.Upstreams;
 namespace LlmProxy.Metrics;
 
 /// <summary>

@@ -2,8 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LlmProxy.Configuration;
 using LlmProxy.Operations.Docs;
-using Swashbuckle.AspNetCore.ReDoc;
-using Swashbuckle.AspNetCore.SwaggerUI;
 
 namespace LlmProxy.Operations;
 

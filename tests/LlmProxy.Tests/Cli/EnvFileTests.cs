@@ -1,5 +1,4 @@
 using LlmProxy.Cli;
-using LlmProxy.Configuration;
 
 namespace LlmProxy.Tests.Cli;
 

@@ -1,9 +1,7 @@
 using System.Net;
-using LlmProxy.Hosting;
 using LlmProxy.Http;
 using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmProxy.Tests.Http;
 

@@ -1,4 +1,3 @@
-using LlmProxy.Hosting;
 using LlmProxy.Http;
 
 namespace LlmProxy.Tests.Http;

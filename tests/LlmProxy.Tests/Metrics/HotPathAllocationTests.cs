@@ -1,5 +1,4 @@
 using LlmProxy.Metrics;
-using LlmProxy.Upstreams;
 
 namespace LlmProxy.Tests.Metrics;
 

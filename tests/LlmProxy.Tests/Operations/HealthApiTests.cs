@@ -2,7 +2,6 @@ using System.Net;
 using LlmProxy.Configuration;
 using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmProxy.Tests.Operations;
 

@@ -1,4 +1,3 @@
-using LlmProxy.Configuration;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Tests.Routing;

@@ -1,7 +1,7 @@
 using LlmProxy.Http.Auth;
+using LlmProxy.Http.Body;
 using LlmProxy.Http.Errors;
 using LlmProxy.Http.RateLimiting;
-using LlmProxy.Operations.Docs;
 using LlmProxy.Upstreams;
 
 namespace LlmProxy.Doors.Classic;

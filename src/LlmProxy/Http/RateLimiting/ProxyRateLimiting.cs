@@ -1,6 +1,5 @@
 using LlmProxy.Configuration;
 using LlmProxy.Http.Errors;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace LlmProxy.Http.RateLimiting;
 

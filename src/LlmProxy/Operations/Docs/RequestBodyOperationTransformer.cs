@@ -1,3 +1,4 @@
+using LlmProxy.Http.Body;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 

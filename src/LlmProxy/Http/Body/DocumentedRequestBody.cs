@@ -1,4 +1,4 @@
-namespace LlmProxy.Operations.Docs;
+namespace LlmProxy.Http.Body;
 
 /// <summary>
 /// Endpoint metadata: the JSON request body the OpenAPI description shows for the route. Used instead of
