@@ -1,3 +1,4 @@
+using LlmProxy.Http;
 using LlmProxy.Http.Errors;
 
 namespace LlmProxy.Upstreams;
@@ -21,9 +22,7 @@ internal sealed record UpstreamFailure(
     public const string ModelNotFoundCode = "model_not_found";
 
     /// <summary>The client left: there is nobody to answer.</summary>
-    public static readonly UpstreamFailure ClientGone = new(UpstreamOutcome.ClientAborted, RequestClosedStatus, "the client closed the connection");
-
-    private const int RequestClosedStatus = 499;
+    public static readonly UpstreamFailure ClientGone = new(UpstreamOutcome.ClientAborted, RequestOutcome.ClientClosedRequest, "the client closed the connection");
 
     /// <summary>Whether the door should answer it (a client that left gets nothing).</summary>
     public bool ShouldAnswer => Kind != UpstreamOutcome.ClientAborted;
