@@ -5,7 +5,7 @@ using LlmProxy.Metrics;
 namespace LlmProxy.Benchmarks;
 
 /// <summary>
-/// The metrics paid on every request (CONTRACT §7): the HTTP series update (label lookup, counter, histogram) and the
+/// The metrics paid on every request (docs/operations.md, Metrics): the HTTP series update (label lookup, counter, histogram) and the
 /// LLM series update by provider and model; and one <c>/metrics</c> scrape written to UTF-8 with a realistic number
 /// of series (several routes and statuses, 20 models).
 /// </summary>

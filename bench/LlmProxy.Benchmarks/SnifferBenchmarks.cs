@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using LlmProxy.Api;
+using LlmProxy.Doors.OpenAi;
 
 namespace LlmProxy.Benchmarks;
 
 /// <summary>
-/// The only parse of a /v1 body (CONTRACT §2.3): one <c>Utf8JsonReader</c> pass for <c>model</c> and <c>stream</c>
+/// The only parse of a /v1 body (docs/api.md, OpenAI routes): one <c>Utf8JsonReader</c> pass for <c>model</c> and <c>stream</c>
 /// over the pooled bytes, everything else skipped. Paid once per /v1 request before forwarding.
 /// </summary>
 [MemoryDiagnoser]

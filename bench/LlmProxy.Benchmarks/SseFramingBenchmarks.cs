@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using LlmProxy.Providers;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Benchmarks;
 
 /// <summary>
-/// Framing one SSE event (<c>data: </c> + JSON + blank line) and flushing it, per CONTRACT §6 — paid once per token
+/// Framing one SSE event (<c>data: </c> + JSON + blank line) and flushing it (docs/api.md, Streaming) — paid once per token
 /// on every stream. The response body is a null stream, so only the framing and the pipe's flush are measured.
 /// </summary>
 [MemoryDiagnoser]

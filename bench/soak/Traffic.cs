@@ -8,7 +8,7 @@ namespace Soak;
 
 /// <summary>
 /// The mixed client traffic: each call sends one request of one kind and checks that its answer is exactly one
-/// complete, well-formed response per CONTRACT §2, §5 and §6 (or the contract's error), recording the outcome.
+/// complete, well-formed response per docs/api.md (routes, errors, streaming) or the documented error, recording the outcome.
 /// </summary>
 public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
 {
@@ -161,7 +161,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
         var detail = doc.RootElement.GetProperty("detail").GetString() ?? "";
         return error.GetString() == "Bad Gateway" && detail.Contains("llama runner", StringComparison.Ordinal) && doc.RootElement.GetProperty("request_id").GetString() == id
             ? null
-            : $"{id}: seed error body {Cut(body)}";
+            : $"{id}: classic error body {Cut(body)}";
     }
 
     private async Task<string?> StreamAsync(string path, string model, string id, string key, bool expectError, CancellationToken ct)
@@ -178,7 +178,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
         }
         if (model == Models.ResetMidStream && response.StatusCode == HttpStatusCode.BadGateway && body.Contains("upstream_connection_lost", StringComparison.Ordinal))
         {
-            // The reset discarded every unread event: nothing reached the client, so a plain 502 (CONTRACT §6).
+            // The reset discarded every unread event: nothing reached the client, so a plain 502 (docs/api.md, Streaming).
             return "as:v1 stream upstream reset (before the first event: 502)";
         }
         if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentType?.MediaType != "text/event-stream")
@@ -244,7 +244,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
                 seen++;
             }
         }
-        // Leave: the upstream (60 events, 3 s) must see its request aborted within a second (CONTRACT §6).
+        // Leave: the upstream (60 events, 3 s) must see its request aborted within a second (docs/api.md, Streaming).
         DisconnectedAt[id] = clock.Elapsed;
         reader.Dispose();
         response.Dispose();

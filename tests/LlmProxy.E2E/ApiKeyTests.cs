@@ -3,7 +3,7 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>PROXY_API_KEYS / PROXY_API_KEYS_FILE and their flags on the real binary (CONTRACT §4).</summary>
+/// <summary>PROXY_API_KEYS / PROXY_API_KEYS_FILE and their flags on the real binary (docs/api.md, Auth).</summary>
 public sealed class ApiKeyTests : IDisposable
 {
     private readonly string _keysFile = Path.Combine(Path.GetTempPath(), $"llm-proxy-keys-{Guid.NewGuid():N}.txt");

@@ -39,6 +39,7 @@ public class BinaryTests
             "--host", "HOST", "--port", "PORT", "--provider", "LLM_PROVIDER", "--model-provider-map", "MODEL_PROVIDER_MAP",
             "--openai-compat-base-url", "OPENAI_COMPAT_BASE_URL", "--openai-compat-api-key", "OPENAI_COMPAT_API_KEY",
             "--cors-allow-origins", "CORS_ALLOW_ORIGINS", "--log-requests", "LOG_REQUESTS", "--log-level", "LOG_LEVEL",
+            "--log-format", "LOG_FORMAT",
             "--max-request-bytes", "MAX_REQUEST_BYTES", "--rate-limit-enabled", "RATE_LIMIT_ENABLED",
             "--rate-limit-window-seconds", "RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-max-requests", "RATE_LIMIT_MAX_REQUESTS",
             "--api-keys", "PROXY_API_KEYS", "--api-keys-file", "PROXY_API_KEYS_FILE",
@@ -72,6 +73,7 @@ public class BinaryTests
     [InlineData("CORS_ALLOW_ORIGINS", "localhost:3000/path")]
     [InlineData("LOG_REQUESTS", "perhaps")]
     [InlineData("LOG_LEVEL", "TRACE")]
+    [InlineData("LOG_FORMAT", "xml")]
     [InlineData("MAX_REQUEST_BYTES", "big")]
     [InlineData("RATE_LIMIT_ENABLED", "enabled")]
     [InlineData("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "0")]

@@ -6,7 +6,7 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>MAX_REQUEST_BYTES on real Kestrel (CONTRACT §4): refused before reading, cut at the limit.</summary>
+/// <summary>MAX_REQUEST_BYTES on real Kestrel (docs/api.md, Body limit): refused before reading, cut at the limit.</summary>
 public class BodyLimitTests
 {
     private static readonly Dictionary<string, string> Limit1K = new() { ["MAX_REQUEST_BYTES"] = "1024" };

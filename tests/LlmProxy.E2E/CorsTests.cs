@@ -3,7 +3,7 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>CORS on the real binary (CONTRACT §4).</summary>
+/// <summary>CORS on the real binary (docs/api.md, CORS).</summary>
 public class CorsTests
 {
     private static string? Header(HttpResponseMessage response, string name) =>

@@ -145,7 +145,7 @@ public class DockerImageTests
     }
 
     [Fact]
-    public void Dockerfile_is_an_identical_copy_so_the_seed_command_builds_the_same_image()
+    public void Dockerfile_is_an_identical_copy_so_a_plain_docker_build_builds_the_same_image()
     {
         Assert.Equal(File.ReadAllText(DockerfilePath), File.ReadAllText(Path.Combine(ProxyBinary.RepoRoot, "Dockerfile")));
     }

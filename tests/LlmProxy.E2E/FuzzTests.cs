@@ -5,9 +5,9 @@ using LlmProxy.E2E.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// Property test (issue #7): generated bodies and header sets against /proxy, /proxy/stream and
+/// Property test: generated bodies and header sets against /proxy, /proxy/stream and
 /// /v1/chat/completions on the real binary. Properties: no 5xx, every response has an x-request-id, the process stays
-/// up. Fixed seed in CI; run longer with FUZZ_ITERATIONS=200000 (and FUZZ_SEED=n to explore other seeds):
+/// up. A fixed case series in CI; run longer with FUZZ_ITERATIONS=200000 (and FUZZ_SEED=n to explore other series):
 ///   FUZZ_ITERATIONS=200000 FUZZ_SEED=7 dotnet test tests/LlmProxy.E2E --filter FuzzTests
 /// </summary>
 public class FuzzTests
@@ -16,9 +16,9 @@ public class FuzzTests
     public async Task Generated_requests_never_get_a_5xx_and_always_get_a_request_id()
     {
         var iterations = int.Parse(Environment.GetEnvironmentVariable("FUZZ_ITERATIONS") ?? "10000", CultureInfo.InvariantCulture);
-        var seed = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "20261126", CultureInfo.InvariantCulture);
+        var series = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "20261126", CultureInfo.InvariantCulture);
         await using var proxy = await ProxyProcess.StartAsync();
-        var fuzzer = new RequestFuzzer(seed);
+        var fuzzer = new RequestFuzzer(series);
         string[] paths = ["proxy", "proxy/stream", "v1/chat/completions"];
         var statuses = new Dictionary<int, int>();
         var failures = new List<string>();
@@ -49,11 +49,11 @@ public class FuzzTests
                 statuses[status] = statuses.GetValueOrDefault(status) + 1;
                 if (status >= 500)
                 {
-                    failures.Add($"case {item.Index} (seed {seed}) /{item.Path}: {status}");
+                    failures.Add($"case {item.Index} (FUZZ_SEED {series}) /{item.Path}: {status}");
                 }
                 if (!response.Headers.Contains("x-request-id"))
                 {
-                    failures.Add($"case {item.Index} (seed {seed}) /{item.Path}: no x-request-id");
+                    failures.Add($"case {item.Index} (FUZZ_SEED {series}) /{item.Path}: no x-request-id");
                 }
             }
         });

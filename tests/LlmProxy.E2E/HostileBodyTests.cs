@@ -4,7 +4,7 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>Hostile bodies never produce a 500 and never take the process down (issue #2, CONTRACT §5).</summary>
+/// <summary>Hostile bodies never produce a 500 and never take the process down (docs/api.md, Errors).</summary>
 public class HostileBodyTests(RunningProxyFixture fixture) : IClassFixture<RunningProxyFixture>
 {
     public static TheoryData<string, byte[], string?, int> Bodies => new()

@@ -5,7 +5,7 @@ using LlmProxy.E2E.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// Hostile clients (issue #7) against the real binary: each gets a correct 4xx or a closed connection — never a 500,
+/// Hostile clients (docs/operations.md, Limits) against the real binary: each gets a correct 4xx or a closed connection — never a 500,
 /// a hang or a crash — and the proxy keeps serving everyone else meanwhile.
 /// </summary>
 public class HostileClientTests(RunningProxyFixture fixture) : IClassFixture<RunningProxyFixture>

@@ -2,12 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// CONTRACT §6 "relayed as they arrive, no buffering" at scale, and the /v1 pass-through of a large answer: 200 MB go
+/// "Relayed as they arrive, no buffering" (docs/api.md, Streaming) at scale, and the /v1 pass-through of a large answer: 200 MB go
 /// through the binary while its resident memory is sampled; holding the body (or even a tenth of it) would show.
 /// </summary>
 public class HugeStreamTests

@@ -8,7 +8,7 @@ using LlmProxy.E2E.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// CONTRACT §7 on the real binary: after mixed traffic, a scrape of <c>/metrics</c> must pass
+/// The metrics (docs/operations.md, Metrics) on the real binary: after mixed traffic, a scrape of <c>/metrics</c> must pass
 /// <c>promtool check metrics</c> (the parser Prometheus itself uses, plus its naming lint) with no complaint at all.
 /// </summary>
 public class MetricsScrapeTests

@@ -4,7 +4,7 @@ using LlmProxy.E2E.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>The rate limit on the real binary (CONTRACT §4; issue #4 "done means" 4).</summary>
+/// <summary>The rate limit on the real binary (docs/api.md, Rate limit).</summary>
 public class RateLimitTests
 {
     private static readonly Dictionary<string, string> ThreePerMinute = new()

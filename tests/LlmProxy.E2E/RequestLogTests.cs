@@ -1,10 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using LlmProxy.E2E.Support;
+using LlmProxy.Tests.Support;
 
 namespace LlmProxy.E2E;
 
-/// <summary>LOG_REQUESTS and LOG_LEVEL on the real binary (CONTRACT §7), and secrets kept out of every log line.</summary>
+/// <summary>
+/// LOG_REQUESTS and LOG_LEVEL on the real binary (docs/operations.md, Logs), secrets kept out of every log line, and
+/// the one final status the log and the metrics share.
+/// </summary>
 public class RequestLogTests
 {
     private const string ProxyKey = "sk-proxy-5ecret-e2e-a1";
@@ -95,5 +99,70 @@ public class RequestLogTests
         Assert.Equal(0, await proxy.TerminateAsync(TimeSpan.FromSeconds(30)));
         Assert.DoesNotContain(proxy.StdoutLines, l => l.Contains("LlmProxy.RequestLog", StringComparison.Ordinal));
         Assert.DoesNotContain(proxy.StdoutLines, l => l.Contains("\"LogLevel\":\"Debug\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_mid_stream_is_499_in_the_log_line_in_http_requests_total_and_in_llm_requests_total()
+    {
+        var upstreamSawTheAbort = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            try
+            {
+                await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                upstreamSawTheAbort.TrySetResult();
+            }
+        });
+        await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["LLM_PROVIDER"] = "ollama",
+            ["OPENAI_COMPAT_BASE_URL"] = upstream.BaseUrl.ToString().TrimEnd('/'),
+            ["LOG_REQUESTS"] = "true",
+        });
+
+        using (var response = await proxy.Client.SendAsync(
+            Http.Post("v1/chat/completions", """{"model":"half","stream":true,"messages":[{"role":"user","content":"hi"}]}"""),
+            HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.Contains("first", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        }
+        await upstreamSawTheAbort.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var line = await RequestLineAsync(proxy, "/v1/chat/completions");
+        Assert.Equal(499, line.GetProperty("Status").GetInt32());
+        Assert.Equal("half", line.GetProperty("Model").GetString());
+        using var scrape = await proxy.Client.GetAsync("metrics");
+        var text = await scrape.Content.ReadAsStringAsync();
+        Assert.Contains("http_requests_total{method=\"POST\",path=\"/v1/chat/completions\",status=\"499\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("llm_requests_total{provider=\"ollama\",model=\"half\",status=\"499\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("path=\"/v1/chat/completions\",status=\"200\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("model=\"half\",status=\"200\"", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The State of the request line for <paramref name="path"/>, once the request is over and logged.</summary>
+    private static async Task<JsonElement> RequestLineAsync(ProxyProcess proxy, string path)
+    {
+        for (var waited = 0; waited < 10_000; waited += 20)
+        {
+            foreach (var line in proxy.StdoutLines)
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.GetProperty("Category").GetString() == "LlmProxy.RequestLog"
+                    && doc.RootElement.GetProperty("State").GetProperty("Path").GetString() == path)
+                {
+                    return doc.RootElement.GetProperty("State").Clone();
+                }
+            }
+            await Task.Delay(20);
+        }
+        throw new Xunit.Sdk.XunitException($"no request line for {path}");
     }
 }

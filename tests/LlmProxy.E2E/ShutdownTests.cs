@@ -6,7 +6,7 @@ using LlmProxy.E2E.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// Graceful shutdown through the real binary (CONTRACT §1): on SIGTERM/SIGINT /healthz turns 503 draining, new work is
+/// Graceful shutdown through the real binary (docs/operations.md, Shutdown): on SIGTERM/SIGINT /healthz turns 503 draining, new work is
 /// refused, work in flight completes within SHUTDOWN_TIMEOUT_SECONDS, and the process exits 0.
 /// </summary>
 /// <remarks>

@@ -1,13 +1,11 @@
 using System.Diagnostics;
-using System.Text;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// CONTRACT §5–§6 under upstream faults, through the published binary: each fault on every route where it means
+/// The error and streaming rules (docs/api.md, Errors and Streaming) under upstream faults, through the published binary: each fault on every route where it means
 /// something, the answer in the route's dialect, and a proxy that keeps serving afterwards. UPSTREAM_TIMEOUT_SECONDS is
 /// 1 s here, so the silences cost a second each (the routes run concurrently).
 /// </summary>

@@ -4,11 +4,10 @@ using System.Text;
 using System.Text.Json;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E;
 
-/// <summary>CONTRACT §2.3, §5, §6 through the published AOT binary in front of a fake upstream on real Kestrel.</summary>
+/// <summary>OpenAI routes, errors and streaming (docs/api.md) through the published AOT binary in front of a fake upstream on real Kestrel.</summary>
 public class UpstreamRelayTests
 {
     private const string StreamBody = """{"model":"llama3","stream":true,"messages":[{"role":"user","content":"count"}]}""";
@@ -158,14 +157,14 @@ public class UpstreamRelayTests
         Assert.Equal(body, received.Body);
         Assert.Equal(upstream.Root.Authority, received.Headers["Host"]);
 
-        // vLLM's unknown model → 404 model_not_found (v1) / Model Not Found (seed).
+        // vLLM's unknown model → 404 model_not_found (v1) / Model Not Found (classic).
         upstream.Handler = context => Respond(context, 404, """{"error":{"message":"The model `x` does not exist.","type":"NotFoundError","param":"model","code":404}}""");
         using var v1 = await proxy.Client.SendAsync(Http.Post("v1/chat/completions", """{"model":"x"}"""));
         Assert.Equal(HttpStatusCode.NotFound, v1.StatusCode);
         Assert.Equal("model_not_found", (await Http.JsonAsync(v1)).GetProperty("error").GetProperty("code").GetString());
-        using var seed = await proxy.Client.SendAsync(Http.Post("proxy", Http.ValidChat));
-        Assert.Equal(HttpStatusCode.NotFound, seed.StatusCode);
-        Assert.Equal("Model Not Found", (await Http.JsonAsync(seed)).GetProperty("error").GetString());
+        using var classic = await proxy.Client.SendAsync(Http.Post("proxy", Http.ValidChat));
+        Assert.Equal(HttpStatusCode.NotFound, classic.StatusCode);
+        Assert.Equal("Model Not Found", (await Http.JsonAsync(classic)).GetProperty("error").GetString());
 
         // A 5xx → 502 keeping the message; 429 keeps Retry-After.
         upstream.Handler = context => Respond(context, 500, """{"error":"llama runner process has terminated"}""");

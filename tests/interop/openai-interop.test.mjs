@@ -1,4 +1,4 @@
-// The official `openai` npm client against the published llm-proxy binary (CONTRACT §2.3, §5, §6), with a fake
+// The official `openai` npm client against the published llm-proxy binary (docs/api.md: OpenAI routes, Errors, Streaming), with a fake
 // OpenAI-compatible upstream on a loopback port. Run by ./build.sh test (npm ci, then node --test).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using LlmProxy.Json;
+using LlmProxy.Operations;
 
 namespace LlmProxy.Cli;
 
@@ -71,7 +71,7 @@ internal static class HealthcheckCommand
     {
         try
         {
-            return JsonSerializer.Deserialize(body, ProxyJsonContext.Default.HealthResponse)?.Status;
+            return JsonSerializer.Deserialize(body, HealthJsonContext.Default.HealthResponse)?.Status;
         }
         catch (JsonException)
         {

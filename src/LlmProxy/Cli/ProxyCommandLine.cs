@@ -1,13 +1,13 @@
 using System.CommandLine;
-using System.Reflection;
 using LlmProxy.Configuration;
 using LlmProxy.Hosting;
 
 namespace LlmProxy.Cli;
 
 /// <summary>
-/// The command line: the default command serves HTTP, <c>healthcheck</c> probes a running instance.
-/// Bad settings print one line naming the variable or flag and exit 2 (CONTRACT §1).
+/// The command line: the default command serves HTTP, <c>healthcheck</c> probes a running instance. Exit codes
+/// (docs/configuration.md, Exit codes): 0 a clean stop, 1 a runtime failure (such as a port in use), 2 bad settings —
+/// one line naming the variable or flag.
 /// </summary>
 internal static class ProxyCommandLine
 {
@@ -18,9 +18,6 @@ internal static class ProxyCommandLine
         Description = "Read KEY=VALUE lines from this file; real environment variables win over it.",
         HelpName = "path",
     };
-
-    public static string Version { get; } =
-        typeof(ProxyCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
     public static int Run(string[] args, IReadOnlyDictionary<string, string>? environment = null, TextWriter? stdout = null, TextWriter? stderr = null)
     {
@@ -39,7 +36,7 @@ internal static class ProxyCommandLine
             return ExitBadSettings;
         }
         // ProcessTerminationTimeout = null: System.CommandLine must not cancel on SIGTERM itself; the web host
-        // owns shutdown and drains in-flight requests for SHUTDOWN_TIMEOUT_SECONDS (CONTRACT §1).
+        // owns shutdown and drains in-flight requests for SHUTDOWN_TIMEOUT_SECONDS (docs/operations.md, Shutdown).
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null, Output = stdout, Error = stderr };
         return parseResult.Invoke(invocation);
     }
@@ -66,9 +63,7 @@ internal static class ProxyCommandLine
                 await stderr.WriteLineAsync($"llm-proxy: {e.Message}");
                 return ExitBadSettings;
             }
-            await using var app = ProxyApp.Build(settings);
-            await app.RunAsync();
-            return 0;
+            return await ProxyHost.RunAsync(settings, stderr);
         });
         return root;
     }

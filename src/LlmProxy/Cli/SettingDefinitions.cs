@@ -1,6 +1,8 @@
+using System.CommandLine;
+
 namespace LlmProxy.Cli;
 
-/// <summary>The table of CONTRACT §1, one definition per setting, in the order --help shows them.</summary>
+/// <summary>Every setting (docs/configuration.md), one definition each, in the order --help shows them.</summary>
 internal static class SettingDefinitions
 {
     public static readonly SettingDefinition Host = new("HOST", "--host", "127.0.0.1", "Address to listen on.");
@@ -10,8 +12,9 @@ internal static class SettingDefinitions
     public static readonly SettingDefinition BaseUrl = new("OPENAI_COMPAT_BASE_URL", "--openai-compat-base-url", "http://localhost:11434/v1", "Base URL of the OpenAI-compatible upstream.");
     public static readonly SettingDefinition ApiKey = new("OPENAI_COMPAT_API_KEY", "--openai-compat-api-key", "", "Bearer key sent upstream when the client's Authorization is not forwarded (secret).", isSecret: true);
     public static readonly SettingDefinition CorsOrigins = new("CORS_ALLOW_ORIGINS", "--cors-allow-origins", "*", "Allowed CORS origins, comma-separated, or *.");
-    public static readonly SettingDefinition LogRequests = new("LOG_REQUESTS", "--log-requests", "false", "Write one JSON line per request to stdout.", isFlagSwitch: true);
+    public static readonly SettingDefinition LogRequests = new("LOG_REQUESTS", "--log-requests", "false", "Write one line per request to stdout.", isFlagSwitch: true);
     public static readonly SettingDefinition LogLevel = new("LOG_LEVEL", "--log-level", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL.");
+    public static readonly SettingDefinition LogFormat = new("LOG_FORMAT", "--log-format", "auto", "auto (text on a terminal, JSON lines otherwise), json or text.");
     public static readonly SettingDefinition MaxRequestBytes = new("MAX_REQUEST_BYTES", "--max-request-bytes", "0", "Largest request body in bytes; 0 = the built-in ceiling of 30000000.");
     public static readonly SettingDefinition RateLimitEnabled = new("RATE_LIMIT_ENABLED", "--rate-limit-enabled", "false", "Limit requests per client on /proxy* and /v1/*.", isFlagSwitch: true);
     public static readonly SettingDefinition RateLimitWindow = new("RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-window-seconds", "60", "Fixed rate-limit window in seconds.");
@@ -24,7 +27,37 @@ internal static class SettingDefinitions
 
     public static readonly IReadOnlyList<SettingDefinition> All =
     [
-        Host, Port, Provider, ModelProviderMap, BaseUrl, ApiKey, CorsOrigins, LogRequests, LogLevel, MaxRequestBytes,
+        Host, Port, Provider, ModelProviderMap, BaseUrl, ApiKey, CorsOrigins, LogRequests, LogLevel, LogFormat, MaxRequestBytes,
         RateLimitEnabled, RateLimitWindow, RateLimitMax, ApiKeys, ApiKeysFile, ConnectTimeout, UpstreamTimeout, ShutdownTimeout,
     ];
+}
+
+/// <summary>One setting: an environment variable, its flag, the default shown by --help.</summary>
+internal sealed class SettingDefinition
+{
+    public SettingDefinition(string envName, string flag, string defaultText, string description, bool isFlagSwitch = false, bool isSecret = false)
+    {
+        EnvName = envName;
+        Flag = flag;
+        DefaultText = defaultText;
+        IsSecret = isSecret;
+        // Nullable string options: "not given" stays visible, so env and file can fill in (flag > env > file > default).
+        Option = new Option<string?>(flag)
+        {
+            Description = $"{description} [env: {envName}] [default: {(defaultText.Length == 0 ? "(empty)" : defaultText)}]",
+            HelpName = isFlagSwitch ? "true|false" : "value",
+            Arity = isFlagSwitch ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+        };
+        IsFlagSwitch = isFlagSwitch;
+    }
+
+    public string EnvName { get; }
+    public string Flag { get; }
+    public string DefaultText { get; }
+    public bool IsSecret { get; }
+
+    /// <summary>A boolean whose flag may be given alone (<c>--log-requests</c> means true).</summary>
+    public bool IsFlagSwitch { get; }
+
+    public Option<string?> Option { get; }
 }

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Cli;
 
 /// <summary>
 /// The one pure function from (flags, environment, env-file) to <see cref="ProxySettings"/>.
-/// Precedence per CONTRACT §1: flag &gt; environment &gt; --env-file &gt; default. Any bad value throws
+/// Precedence (docs/configuration.md): flag &gt; environment &gt; --env-file &gt; default. Any bad value throws
 /// <see cref="SettingsException"/> naming where it came from (the flag, or the variable) and the value.
 /// </summary>
 internal static class SettingsResolver
@@ -34,7 +35,9 @@ internal static class SettingsResolver
         {
             try
             {
-                map = ModelProviderMap.Parse(m.Value);
+                // Validated here (a bad map stops the start with exit 2); routing parses the same text once at start.
+                _ = ModelProviderMap.Parse(m.Value);
+                map = m.Value.Trim();
             }
             catch (FormatException e)
             {
@@ -46,6 +49,7 @@ internal static class SettingsResolver
         var origins = source.Get(SettingDefinitions.CorsOrigins) is { } o ? ParseOrigins(o) : defaults.CorsAllowOrigins;
         var logRequests = source.Get(SettingDefinitions.LogRequests) is { } lr ? ParseBool(lr) : defaults.LogRequests;
         var logLevel = source.Get(SettingDefinitions.LogLevel) is { } ll ? ParseLogLevel(ll) : defaults.LogLevel;
+        var logFormat = source.Get(SettingDefinitions.LogFormat) is { } lf ? ParseLogFormat(lf) : defaults.LogFormat;
         var maxBytes = source.Get(SettingDefinitions.MaxRequestBytes) is { } mb ? ParseLong(mb, 0, MaxBodyLimit, "a whole number of bytes from 0 to 1073741824") : defaults.MaxRequestBytes;
         var rateEnabled = source.Get(SettingDefinitions.RateLimitEnabled) is { } re ? ParseBool(re) : defaults.RateLimitEnabled;
         var window = source.Get(SettingDefinitions.RateLimitWindow) is { } w ? ParseInt(w, 1, 86_400 * 366, "a positive whole number of seconds") : defaults.RateLimitWindowSeconds;
@@ -74,6 +78,7 @@ internal static class SettingsResolver
             CorsAllowOrigins = origins,
             LogRequests = logRequests,
             LogLevel = logLevel,
+            LogFormat = logFormat,
             MaxRequestBytes = maxBytes,
             RateLimitEnabled = rateEnabled,
             RateLimitWindowSeconds = window,
@@ -154,6 +159,14 @@ internal static class SettingsResolver
             ? level
             : throw raw.Invalid("expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
     }
+
+    private static LogFormat ParseLogFormat(RawValue raw) => raw.Value.Trim().ToLowerInvariant() switch
+    {
+        "auto" => LogFormat.Auto,
+        "json" => LogFormat.Json,
+        "text" => LogFormat.Text,
+        _ => throw raw.Invalid("expected auto, json or text"),
+    };
 
     private static Uri ParseBaseUrl(RawValue raw)
     {
@@ -241,3 +254,6 @@ internal sealed record RawValue(string Value, string Origin, bool IsSecret)
     public SettingsException Invalid(string why) =>
         new(IsSecret ? $"invalid {Origin}: {why}" : $"invalid {Origin}='{Value}': {why}");
 }
+
+/// <summary>A bad setting: the process prints <see cref="Exception.Message"/> (naming the variable or flag) and exits 2.</summary>
+internal sealed class SettingsException(string message) : Exception(message);

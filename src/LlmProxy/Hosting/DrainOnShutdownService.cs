@@ -1,9 +1,10 @@
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 
 namespace LlmProxy.Hosting;
 
 /// <summary>
-/// Holds the server open while in-flight work drains on SIGTERM/SIGINT (CONTRACT §1).
+/// Holds the server open while in-flight work drains on SIGTERM/SIGINT (docs/operations.md, Shutdown).
 /// </summary>
 /// <remarks>
 /// The generic host calls every <see cref="IHostedLifecycleService.StoppingAsync"/> before any

@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace LlmProxy.Hosting;
 
 /// <summary>
-/// Kestrel's limits, set deliberately rather than inherited (issue #7): each one names the hostile client it stops.
-/// The values are documented in README "Limits"; tests in tests/LlmProxy.E2E/HostileClientTests.cs hold them.
+/// Kestrel's limits, set deliberately rather than inherited: each one names the hostile client it stops. The values
+/// are documented in docs/operations.md, Limits; tests in tests/LlmProxy.E2E/HostileClientTests.cs hold them.
 /// </summary>
-public static class KestrelLimits
+internal static class KestrelLimits
 {
     /// <summary>Slowloris on headers: a client that trickles its request head is cut after this long (Kestrel answers 408).</summary>
     public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);

@@ -1,21 +1,24 @@
 using System.Net;
-using LlmProxy.Api;
 using LlmProxy.Configuration;
-using LlmProxy.Edge;
-using LlmProxy.Edge.Logging;
-using LlmProxy.Edge.RateLimiting;
-using LlmProxy.Json;
+using LlmProxy.Doors.Classic;
+using LlmProxy.Doors.OpenAi;
+using LlmProxy.Http;
+using LlmProxy.Http.Auth;
+using LlmProxy.Http.Body;
+using LlmProxy.Http.RateLimiting;
 using LlmProxy.Metrics;
-using LlmProxy.Providers;
+using LlmProxy.Operations;
+using LlmProxy.Routing;
+using LlmProxy.Upstreams;
 
 namespace LlmProxy.Hosting;
 
 /// <summary>
-/// Builds the web application from resolved settings. The pipeline order is the request flow of ARCHITECTURE.md:
-/// request id → request log → error handler → CORS → drain gate (shutdown) → routing → metrics → docs UIs → body limit
-/// → auth → rate limit → route → provider.
+/// Builds the web application from resolved settings: the one place that wires every folder together. The pipeline
+/// order is the request flow of docs/architecture.md: request pipeline (id, outcome, errors, log, metrics) → CORS →
+/// routing → drain gate → docs UIs → body limit → auth → rate limit → door → routing by model → upstream → relay.
 /// </summary>
-public static class ProxyApp
+internal static class ProxyApp
 {
     /// <param name="settings">The resolved settings.</param>
     /// <param name="configureBuilder">Tests use it to swap in the test server or extra services.</param>
@@ -25,10 +28,11 @@ public static class ProxyApp
         Action<WebApplicationBuilder>? configureBuilder = null,
         Action<WebApplication>? configureEndpoints = null)
     {
-        // Args empty and no content root probing: configuration is ours alone (CONTRACT §1), resolved before this point.
+        // Args empty and no content root probing: configuration is ours alone (docs/configuration.md), resolved before this point.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 
-        ConfigureLogging(builder, settings);
+        var startup = new StartupGate();
+        ProxyLogging.Configure(builder.Logging, settings, startup);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -43,7 +47,14 @@ public static class ProxyApp
             }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ProxyJsonContext.Default));
+        // The API description's schemas come from these source-generated contexts (no reflection: Native AOT).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, UpstreamJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ClassicJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, OpenAiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(3, HealthJsonContext.Default);
+        });
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -51,62 +62,46 @@ public static class ProxyApp
         builder.Services.AddSingleton<ShutdownDrain>();
         builder.Services.AddHostedService<DrainOnShutdownService>();
         builder.Services.AddSingleton<ProxyAuth>();
-        builder.Services.AddSingleton<IChatProvider, StubProvider>();
-        builder.Services.AddSingleton<ProviderRouter>();
-        builder.Services.AddSingleton<SeedChatHandler>();
+        builder.Services.AddSingleton<RequestLog>();
+        builder.Services.AddSingleton<JsonBodyGate>();
         builder.Services.AddProxyMetrics();
         builder.Services.AddProxyCors(settings);
         builder.Services.AddProxyRateLimiting(settings);
         builder.Services.AddProxyDocs();
-        builder.Services.AddOpenAiCompatUpstream();
+        builder.Services.AddUpstreams();
+        builder.Services.AddModelRouting();
+        builder.Services.AddClassicDoor();
+        builder.Services.AddOpenAiDoor();
 
         configureBuilder?.Invoke(builder);
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(startup.Open);
+        MetricsSetup.CreateFamilies(app.Services);
         var health = app.Services.GetRequiredService<HealthState>();
         app.Lifetime.ApplicationStopping.Register(health.MarkDraining);
         app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ShutdownDrain>().BeginDrain);
 
-        app.UseMiddleware<RequestIdMiddleware>();
-        if (settings.LogRequests)
-        {
-            // Outside the error handler, so the line carries the final status of failed requests too.
-            app.UseMiddleware<RequestLogMiddleware>();
-        }
-        app.UseMiddleware<ErrorHandlingMiddleware>();
+        // Outermost: every request gets an id and an outcome, and every one is logged and counted once.
+        app.UseMiddleware<RequestPipelineMiddleware>();
         // Before routing: preflights are answered here (204), never by routing's 405; inside the error handler, whose
-        // error bodies then still get the CORS headers (added when the response starts). Before the drain gate, so
-        // its 503s carry CORS headers too.
+        // error bodies then still get the CORS headers (added when the response starts).
         app.UseCors();
-        app.UseMiddleware<DrainGateMiddleware>();
         app.UseRouting();
-        app.UseHttpMetrics();
+        // After routing, so a drain's 503 is counted under its route; before anything reads a body, so an upload in
+        // progress already counts as work to drain.
+        app.UseMiddleware<DrainGateMiddleware>();
         app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
         app.UseProxyRateLimiting(settings);
 
         app.MapHealthApi();
-        app.MapSeedProxyApi();
+        app.MapClassicDoor();
         app.MapMetricsApi();
         app.MapDocsApi();
-        app.MapOpenAiApi();
+        app.MapOpenAiDoor();
         configureEndpoints?.Invoke(app);
         return app;
-    }
-
-    private static void ConfigureLogging(WebApplicationBuilder builder, ProxySettings settings)
-    {
-        var level = LogLevels.FromContractName(settings.LogLevel);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
-        {
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        builder.Logging.SetMinimumLevel(level);
-        // The framework's per-request chatter stays out of the log unless DEBUG asks for it.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", level <= LogLevel.Debug ? level : LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", level);
     }
 }

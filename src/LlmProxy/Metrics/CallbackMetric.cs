@@ -6,7 +6,7 @@ namespace LlmProxy.Metrics;
 /// A family without labels whose one value is read at scrape time (process metrics). When the reading is not
 /// available on this platform the family is left out of the scrape rather than reported as a made-up number.
 /// </summary>
-public sealed class CallbackMetric : MetricFamily
+internal sealed class CallbackMetric : MetricFamily
 {
     private readonly Func<double?> _read;
     private readonly byte[] _samplePrefix;

@@ -8,11 +8,11 @@ namespace LlmProxy.Metrics;
 /// long counter per bucket (not cumulative, so an observation touches one bucket) and makes them cumulative when
 /// written, which also makes the <c>+Inf</c> bucket equal <c>_count</c> by construction.
 /// </summary>
-public sealed class Histogram : LabelledFamily<HistogramChild>
+internal sealed class Histogram : LabelledFamily<HistogramChild>
 {
     /// <summary>
     /// Request durations from 5 ms to 5 minutes: local models answer fast, but a long generation or a cold model load
-    /// takes minutes (CONTRACT §7 asks for at least 120 s).
+    /// takes minutes (docs/operations.md, Metrics: buckets reach 300 s).
     /// </summary>
     public static readonly double[] LlmDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -40,10 +40,6 @@ public sealed class Histogram : LabelledFamily<HistogramChild>
         }
         _upperBounds = [.. upperBounds];
         _leSuffixes = [.. upperBounds.Select(b => Encoding.UTF8.GetBytes($"le=\"{PrometheusText.FormatDouble(b)}\"}} ")), "le=\"+Inf\"} "u8.ToArray()];
-        if (labelNames.Length == 0)
-        {
-            _ = Labels();
-        }
     }
 
     public IReadOnlyList<double> UpperBounds => _upperBounds;
@@ -61,12 +57,88 @@ public sealed class Histogram : LabelledFamily<HistogramChild>
             SamplePrefix(Name + "_sum", labelPairs),
             SamplePrefix(Name + "_count", labelPairs));
     }
+}
 
-    protected override void WriteSamples(IBufferWriter<byte> writer)
+/// <summary>
+/// One histogram series. An observation is one <see cref="Interlocked.Increment(ref long)"/> on its bucket plus a
+/// compare-and-swap loop that adds to the sum kept as the bits of a double: lock-free, no allocation.
+/// </summary>
+internal sealed class HistogramChild : IMetricSeries
+{
+    private readonly double[] _upperBounds;
+    private readonly byte[][] _leSuffixes;
+    private readonly byte[] _bucketPrefix;
+    private readonly byte[] _sumPrefix;
+    private readonly byte[] _countPrefix;
+    private readonly long[] _buckets;
+    private long _sumBits;
+
+    public HistogramChild(double[] upperBounds, byte[][] leSuffixes, byte[] bucketPrefix, byte[] sumPrefix, byte[] countPrefix)
     {
-        foreach (var child in Children)
+        _upperBounds = upperBounds;
+        _leSuffixes = leSuffixes;
+        _bucketPrefix = bucketPrefix;
+        _sumPrefix = sumPrefix;
+        _countPrefix = countPrefix;
+        _buckets = new long[upperBounds.Length + 1];
+    }
+
+    /// <summary>Records one value (e.g. seconds). It lands in the first bucket whose bound is ≥ the value, else <c>+Inf</c>.</summary>
+    public void Observe(double value)
+    {
+        var bounds = _upperBounds;
+        var index = 0;
+        while (index < bounds.Length && !(value <= bounds[index]))
         {
-            child.WriteTo(writer);
+            index++;
         }
+        Interlocked.Increment(ref _buckets[index]);
+
+        var current = Interlocked.Read(ref _sumBits);
+        while (true)
+        {
+            var updated = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(current) + value);
+            var seen = Interlocked.CompareExchange(ref _sumBits, updated, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
+    }
+
+    public long Count
+    {
+        get
+        {
+            long total = 0;
+            foreach (ref var bucket in _buckets.AsSpan())
+            {
+                total += Interlocked.Read(ref bucket);
+            }
+            return total;
+        }
+    }
+
+    public double Sum => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _sumBits));
+
+    public void WriteTo(IBufferWriter<byte> writer)
+    {
+        long cumulative = 0;
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _buckets[i]);
+            writer.Write(_bucketPrefix);
+            writer.Write(_leSuffixes[i]);
+            PrometheusText.WriteLong(writer, cumulative);
+            writer.Write("\n"u8);
+        }
+        writer.Write(_sumPrefix);
+        PrometheusText.WriteDouble(writer, Sum);
+        writer.Write("\n"u8);
+        // _count is the +Inf bucket's value, read in the same pass: the two can never disagree in one scrape.
+        writer.Write(_countPrefix);
+        PrometheusText.WriteLong(writer, cumulative);
+        writer.Write("\n"u8);
     }
 }

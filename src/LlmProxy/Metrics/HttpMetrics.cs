@@ -3,11 +3,11 @@ using System.Collections.Concurrent;
 namespace LlmProxy.Metrics;
 
 /// <summary>
-/// The seed's HTTP metrics (CONTRACT §7): <c>http_requests_total</c> and <c>http_request_duration_seconds</c> by
+/// The HTTP metrics (docs/operations.md, Metrics): <c>http_requests_total</c> and <c>http_request_duration_seconds</c> by
 /// method, route template and status, and <c>http_requests_in_flight</c>. Every label value is bounded: methods fold
 /// into the standard set, paths are route templates or <see cref="UnmatchedPath"/>, statuses are 100–599.
 /// </summary>
-public sealed class HttpMetrics
+internal sealed class HttpMetrics
 {
     /// <summary>The <c>path</c> of every request no route matched (404s, 405s): never the raw URL, which the client picks.</summary>
     public const string UnmatchedPath = "unmatched";
@@ -29,11 +29,10 @@ public sealed class HttpMetrics
 
     public GaugeChild InFlight { get; }
 
-    /// <summary>The <c>path</c> label of a request: its route template (e.g. <c>/proxy/stream</c>), or <see cref="UnmatchedPath"/>.</summary>
-    public static string PathLabel(HttpContext context) =>
-        context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template } ? template : UnmatchedPath;
-
-    /// <summary>Records one finished request. <paramref name="method"/> and <paramref name="path"/> are label values already.</summary>
+    /// <summary>
+    /// Records one finished request. <paramref name="method"/> and <paramref name="path"/> are label values already: a
+    /// method from <see cref="HttpMethodLabels"/>, a route template or <see cref="UnmatchedPath"/>.
+    /// </summary>
     public void Observe(string method, string path, int status, double seconds)
     {
         var key = new LabelKey(method, path, StatusCodeLabels.For(status));
@@ -47,3 +46,6 @@ public sealed class HttpMetrics
         series.Duration.Observe(seconds);
     }
 }
+
+/// <summary>The two series one (method, path, status) records into, found with a single lookup per request.</summary>
+internal sealed record HttpSeries(CounterChild Requests, HistogramChild Duration);

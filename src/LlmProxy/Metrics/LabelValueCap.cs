@@ -6,7 +6,7 @@ namespace LlmProxy.Metrics;
 /// <see cref="Other"/>. Without it, a client sending random model names would create a series per request and grow
 /// the proxy's memory and every scrape without bound. A known value costs one lock-free lookup.
 /// </summary>
-public sealed class LabelValueCap
+internal sealed class LabelValueCap
 {
     public const string Other = "other";
 

@@ -1,15 +1,23 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 
 namespace LlmProxy.Metrics;
 
+/// <summary>One series of a family: it writes its own sample lines at scrape time.</summary>
+internal interface IMetricSeries
+{
+    void WriteTo(IBufferWriter<byte> writer);
+}
+
 /// <summary>
 /// A family whose series (children) are keyed by label values. A series is created once — its label text escaped
 /// and encoded to UTF-8 then — and afterwards found with one lock-free dictionary lookup that allocates nothing;
-/// callers on a hot path keep the child and only increment it. Scrapes write series in creation order.
+/// callers on a hot path keep the child and only increment it. Scrapes write series in creation order; a family
+/// without labels always shows its one series, so it reads 0 before the first event.
 /// </summary>
-public abstract class LabelledFamily<TChild> : MetricFamily
-    where TChild : class
+internal abstract class LabelledFamily<TChild> : MetricFamily
+    where TChild : class, IMetricSeries
 {
     private readonly ConcurrentDictionary<LabelKey, TChild> _children = new();
     private readonly Lock _createLock = new();
@@ -34,9 +42,6 @@ public abstract class LabelledFamily<TChild> : MetricFamily
     public TChild Labels(string first, string second, string third) =>
         Get(new LabelKey(Required(first), Required(second), Required(third)), 3);
 
-    /// <summary>The series in creation order (a snapshot: series created later are not in it).</summary>
-    protected IReadOnlyList<TChild> Children => Volatile.Read(ref _ordered);
-
     /// <summary>Makes a series; <paramref name="labelPairs"/> is <c>a="x",b="y"</c> in UTF-8 (empty without labels).</summary>
     protected abstract TChild CreateChild(byte[] labelPairs);
 
@@ -47,6 +52,19 @@ public abstract class LabelledFamily<TChild> : MetricFamily
         return labelPairs.Length == 0
             ? [.. nameBytes, (byte)' ']
             : [.. nameBytes, (byte)'{', .. labelPairs, (byte)'}', (byte)' '];
+    }
+
+    protected override void WriteSamples(IBufferWriter<byte> writer)
+    {
+        if (LabelNames.Count == 0)
+        {
+            _ = Labels();
+        }
+        // A snapshot: series created during the scrape appear in the next one.
+        foreach (var child in Volatile.Read(ref _ordered))
+        {
+            child.WriteTo(writer);
+        }
     }
 
     private TChild Get(LabelKey key, int count)
@@ -74,4 +92,22 @@ public abstract class LabelledFamily<TChild> : MetricFamily
     }
 
     private static string Required(string value) => value ?? throw new ArgumentNullException(nameof(value), "label values cannot be null");
+}
+
+/// <summary>
+/// The label values of one series (up to three labels, the most any family here needs). A value type with ordinal
+/// string equality, so looking up an existing series allocates nothing.
+/// </summary>
+internal readonly record struct LabelKey(string? First, string? Second, string? Third)
+{
+    public static readonly LabelKey None;
+
+    /// <summary>The values in label order, for the one-time encoding of a new series.</summary>
+    public string[] ToArray(int count) => count switch
+    {
+        0 => [],
+        1 => [First!],
+        2 => [First!, Second!],
+        _ => [First!, Second!, Third!],
+    };
 }

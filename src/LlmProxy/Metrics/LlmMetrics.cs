@@ -3,11 +3,11 @@ using System.Collections.Concurrent;
 namespace LlmProxy.Metrics;
 
 /// <summary>
-/// The LLM metrics of CONTRACT §7, as an API the rest of the proxy calls (a singleton):
+/// The LLM metrics (docs/operations.md, Metrics), as an API the rest of the proxy calls (a singleton):
 /// <list type="bullet">
-/// <item><see cref="For"/> (provider, model) → <see cref="LlmModelMetrics"/>: requests and duration (recorded by the
-/// metrics middleware from <see cref="Edge.RequestFacts"/>), time to first token, tokens and upstream errors (recorded
-/// by providers).</item>
+/// <item><see cref="For"/> (provider, model) → <see cref="LlmModelMetrics"/>: requests, duration and tokens (recorded
+/// once per request from its outcome by the request pipeline), time to first token and upstream errors (recorded by
+/// each upstream call).</item>
 /// <item><see cref="TrackStream"/>: <c>llm_streams_in_flight</c> while an SSE answer is open.</item>
 /// <item><see cref="RateLimited"/>: <c>llm_rate_limited_requests_total</c>, called by the rate limiter on each 429 it sends.</item>
 /// </list>
@@ -15,7 +15,7 @@ namespace LlmProxy.Metrics;
 /// <see cref="MaxModelLabels"/> distinct names (of at most <see cref="MaxModelLabelLength"/> characters) are kept,
 /// the rest are recorded as <c>other</c>. Provider names come from the configuration and are bounded already.
 /// </summary>
-public sealed class LlmMetrics
+internal sealed class LlmMetrics
 {
     public const int MaxModelLabels = 100;
     public const int MaxModelLabelLength = 128;
@@ -87,4 +87,18 @@ public sealed class LlmMetrics
 
     /// <summary>Current value of <c>llm_rate_limited_requests_total</c> (tests, diagnostics).</summary>
     public long RateLimitedCount => _rateLimited.Value;
+}
+
+/// <summary>Holds one count in <c>llm_streams_in_flight</c> until disposed (a struct: no allocation per stream).</summary>
+internal readonly struct StreamScope : IDisposable
+{
+    private readonly GaugeChild? _gauge;
+
+    public StreamScope(GaugeChild gauge)
+    {
+        _gauge = gauge;
+        gauge.Inc();
+    }
+
+    public void Dispose() => _gauge?.Dec();
 }

@@ -4,7 +4,7 @@ namespace LlmProxy.Metrics;
 /// The LLM series of one (provider, model) pair, resolved once by <see cref="LlmMetrics.For"/>; every method is then a
 /// few <see cref="Interlocked"/> operations with no allocation. Keep the instance for the length of a request.
 /// </summary>
-public sealed class LlmModelMetrics
+internal sealed class LlmModelMetrics
 {
     private readonly Counter _requests;
     private readonly Counter _errors;
@@ -15,7 +15,7 @@ public sealed class LlmModelMetrics
     private readonly CounterChild _completionTokens;
     private readonly CounterChild?[] _errorsByKind = new CounterChild?[UpstreamErrorKinds.Count];
 
-    internal LlmModelMetrics(string provider, string model, Counter requests, Counter errors, Histogram duration,
+    public LlmModelMetrics(string provider, string model, Counter requests, Counter errors, Histogram duration,
         Histogram timeToFirstToken, Counter promptTokens, Counter completionTokens)
     {
         Provider = provider;
@@ -37,8 +37,8 @@ public sealed class LlmModelMetrics
     /// <summary>
     /// A request routed to this provider and model has ended: <c>llm_requests_total{status}</c> + 1 and
     /// <c>llm_request_duration_seconds</c> observes <paramref name="seconds"/>. <paramref name="status"/> is the status
-    /// the proxy answered the client (499 when the client left first). The metrics middleware calls this for every
-    /// request whose handler filled <see cref="Edge.RequestFacts"/>; providers do not call it themselves.
+    /// the proxy answered the client (499 when the client left first). The request pipeline calls this once for every
+    /// request a door routed (from its outcome); upstream calls do not call it themselves.
     /// </summary>
     public void RequestCompleted(int status, double seconds)
     {
@@ -62,8 +62,8 @@ public sealed class LlmModelMetrics
     }
 
     /// <summary>
-    /// Token usage of one answer, as the upstream's <c>usage</c> reported it (or the provider counted):
-    /// <c>llm_prompt_tokens_total</c> and <c>llm_completion_tokens_total</c>. Call once per answer; negative values are ignored.
+    /// Token usage of one answer, as the upstream's <c>usage</c> reported it (or the stub counted):
+    /// <c>llm_prompt_tokens_total</c> and <c>llm_completion_tokens_total</c>. Call once per answer; values of 0 or less are ignored.
     /// </summary>
     public void Tokens(long promptTokens, long completionTokens)
     {

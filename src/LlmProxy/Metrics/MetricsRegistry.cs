@@ -6,7 +6,7 @@ namespace LlmProxy.Metrics;
 /// The families one proxy instance exposes at <c>/metrics</c>, in registration order. Registration is rare and
 /// locked; a scrape reads a snapshot array; recording never touches the registry.
 /// </summary>
-public sealed class MetricsRegistry
+internal sealed class MetricsRegistry
 {
     private readonly Lock _lock = new();
     private MetricFamily[] _families = [];

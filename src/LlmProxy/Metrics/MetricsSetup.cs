@@ -1,7 +1,7 @@
 namespace LlmProxy.Metrics;
 
-/// <summary>Registration of the metrics singletons and of the HTTP metrics middleware.</summary>
-public static class MetricsSetup
+/// <summary>Registration of the metrics singletons.</summary>
+internal static class MetricsSetup
 {
     public static IServiceCollection AddProxyMetrics(this IServiceCollection services)
     {
@@ -12,15 +12,11 @@ public static class MetricsSetup
         return services;
     }
 
-    /// <summary>
-    /// Creates the metric families in a fixed order (HTTP, LLM, process: the order of a scrape) and adds the
-    /// middleware. Call right after <c>UseRouting</c>.
-    /// </summary>
-    public static IApplicationBuilder UseHttpMetrics(this IApplicationBuilder app)
+    /// <summary>Creates the metric families in a fixed order (HTTP, LLM, process: the order of a scrape), before the first request.</summary>
+    public static void CreateFamilies(IServiceProvider services)
     {
-        _ = app.ApplicationServices.GetRequiredService<HttpMetrics>();
-        _ = app.ApplicationServices.GetRequiredService<LlmMetrics>();
-        _ = app.ApplicationServices.GetRequiredService<ProcessMetrics>();
-        return app.UseMiddleware<HttpMetricsMiddleware>();
+        _ = services.GetRequiredService<HttpMetrics>();
+        _ = services.GetRequiredService<LlmMetrics>();
+        _ = services.GetRequiredService<ProcessMetrics>();
     }
 }

@@ -8,7 +8,7 @@ namespace LlmProxy.Metrics;
 /// when scraped, never on the request path. On Linux they come from procfs; where a reading does not exist the
 /// family is left out instead of reporting a made-up value.
 /// </summary>
-public sealed class ProcessMetrics
+internal sealed class ProcessMetrics
 {
     private const string StatmPath = "/proc/self/statm";
     private const string FdDirectory = "/proc/self/fd";

@@ -10,7 +10,7 @@ namespace LlmProxy.Metrics;
 /// HELP text, float formatting (<c>+Inf</c>, <c>-Inf</c>, <c>NaN</c>, invariant culture), and the UTF-8 encoding
 /// done once per series so a scrape only copies bytes.
 /// </summary>
-public static class PrometheusText
+internal static class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -4,9 +4,9 @@ namespace LlmProxy.Metrics;
 /// Why a call to a model server failed: the <c>kind</c> label of <c>llm_upstream_errors_total</c>. An enum, not a
 /// string, so the label can only take these values (see <see cref="UpstreamErrorKinds"/> for the label text).
 /// </summary>
-public enum UpstreamErrorKind
+internal enum UpstreamErrorKind
 {
-    /// <summary>"connect": connection refused, reset before any byte, DNS failure (CONTRACT §5: 502). Counted per attempt, retries included.</summary>
+    /// <summary>"connect": connection refused, reset before any byte, DNS failure (a 502, docs/api.md, Errors). Counted per attempt, retries included.</summary>
     Connect,
 
     /// <summary>"timeout": the upstream stayed silent longer than UPSTREAM_TIMEOUT_SECONDS (504), before or during a stream.</summary>
@@ -29,4 +29,16 @@ public enum UpstreamErrorKind
 
     /// <summary>"invalid_response": the upstream answered something that could not be read as its API's response.</summary>
     InvalidResponse,
+}
+
+/// <summary>The label text of each <see cref="UpstreamErrorKind"/>.</summary>
+internal static class UpstreamErrorKinds
+{
+    private static readonly string[] Labels =
+        ["connect", "timeout", "model_not_found", "rate_limited", "client_error", "server_error", "stream_interrupted", "invalid_response"];
+
+    public static int Count => Labels.Length;
+
+    public static string Label(UpstreamErrorKind kind) =>
+        (uint)kind < (uint)Labels.Length ? Labels[(int)kind] : throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown upstream error kind");
 }

@@ -1,6 +1,6 @@
 namespace LlmProxy.E2E.Support;
 
-/// <summary>One way to ask the proxy for a chat answer: the seed routes (CONTRACT §2.2) or /v1 in either mode (§2.3).</summary>
+/// <summary>One way to ask the proxy for a chat answer: the classic routes or /v1 in either mode (docs/api.md).</summary>
 public sealed record ChatRoute(string Name, string Path, string Body, bool Stream, bool OpenAi)
 {
     public static readonly ChatRoute Proxy = new("/proxy", "proxy", Http.ValidChat, Stream: false, OpenAi: false);

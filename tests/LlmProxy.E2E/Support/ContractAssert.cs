@@ -2,10 +2,10 @@ using System.Text.Json;
 
 namespace LlmProxy.E2E.Support;
 
-/// <summary>The answer shapes of CONTRACT §5 (errors in the route's dialect) and §6 (streams ending in exactly one [DONE]).</summary>
+/// <summary>The answer shapes of docs/api.md: errors in the route's dialect, streams ending in exactly one [DONE].</summary>
 public static class ContractAssert
 {
-    /// <summary>A plain HTTP error: the status, and the seed or OpenAI body with a message (and the OpenAI code when given).</summary>
+    /// <summary>A plain HTTP error: the status, and the classic or OpenAI body with a message (and the OpenAI code when given).</summary>
     public static JsonElement Error(RouteAnswer answer, int status, string? openAiCode = null)
     {
         Assert.True(answer.Status == status, $"expected {status}: {answer}");

@@ -1,6 +1,5 @@
 using System.Text;
 using LlmProxy.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmProxy.E2E.Support;
 

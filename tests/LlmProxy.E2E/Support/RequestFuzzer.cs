@@ -3,13 +3,13 @@ using System.Text;
 namespace LlmProxy.E2E.Support;
 
 /// <summary>
-/// Generates hostile-but-plausible chat requests from a seed: valid bodies mutated (byte flips, truncation, splices),
+/// Generates hostile-but-plausible chat requests from a series number: valid bodies mutated (byte flips, truncation, splices),
 /// random JSON of random shapes, and header sets with odd content types, auth and request ids. Deterministic for a
-/// given seed, so a failure can be replayed.
+/// given series, so a failure can be replayed.
 /// </summary>
-public sealed class RequestFuzzer(int seed)
+public sealed class RequestFuzzer(int series)
 {
-    private static readonly string[] Seeds =
+    private static readonly string[] Samples =
     [
         """{"model":"my-model","messages":[{"role":"user","content":"hello"}]}""",
         """{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"stream":true}""",
@@ -29,13 +29,13 @@ public sealed class RequestFuzzer(int seed)
         "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "", null, "json",
     ];
 
-    private readonly Random _random = new(seed);
+    private readonly Random _random = new(series);
 
     public (byte[] Body, string? ContentType, List<KeyValuePair<string, string>> Headers) Next()
     {
         var body = _random.Next(4) switch
         {
-            0 => Mutate(Encoding.UTF8.GetBytes(Pick(Seeds))),
+            0 => Mutate(Encoding.UTF8.GetBytes(Pick(Samples))),
             1 => Encoding.UTF8.GetBytes(RandomJson(0)),
             2 => Splice(),
             _ => RandomBytes(),
@@ -77,8 +77,8 @@ public sealed class RequestFuzzer(int seed)
 
     private byte[] Splice()
     {
-        var a = Pick(Seeds);
-        var b = Pick(Seeds);
+        var a = Pick(Samples);
+        var b = Pick(Samples);
         var cut = _random.Next(a.Length);
         return Encoding.UTF8.GetBytes(a[..cut] + b[_random.Next(b.Length)..]);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlmProxy.Cli;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Tests.Cli;
 
@@ -22,12 +23,13 @@ public class SettingsResolverTests
         "HOST" => s.Host,
         "PORT" => s.Port.ToString(CultureInfo.InvariantCulture),
         "LLM_PROVIDER" => s.DefaultProvider,
-        "MODEL_PROVIDER_MAP" => string.Join(",", s.ModelProviderMap.ExactModels.Order(StringComparer.Ordinal)) + "|" + s.ModelProviderMap.Match("local-x"),
+        "MODEL_PROVIDER_MAP" => string.Join(",", ModelProviderMap.Parse(s.ModelProviderMap).ExactModels.Order(StringComparer.Ordinal)) + "|" + ModelProviderMap.Parse(s.ModelProviderMap).Match("local-x"),
         "OPENAI_COMPAT_BASE_URL" => s.OpenAiCompatBaseUrl.AbsoluteUri,
         "OPENAI_COMPAT_API_KEY" => s.OpenAiCompatApiKey ?? "",
         "CORS_ALLOW_ORIGINS" => string.Join(",", s.CorsAllowOrigins),
         "LOG_REQUESTS" => s.LogRequests.ToString(),
         "LOG_LEVEL" => s.LogLevel,
+        "LOG_FORMAT" => s.LogFormat.ToString(),
         "MAX_REQUEST_BYTES" => s.MaxRequestBytes.ToString(CultureInfo.InvariantCulture),
         "RATE_LIMIT_ENABLED" => s.RateLimitEnabled.ToString(),
         "RATE_LIMIT_WINDOW_SECONDS" => s.RateLimitWindowSeconds.ToString(CultureInfo.InvariantCulture),
@@ -51,6 +53,7 @@ public class SettingsResolverTests
         { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", ["http://a.test", "http://b.test:3000, https://c.test", "*"], "*", ["http://a.test", "http://b.test:3000,https://c.test", "*"] },
         { "LOG_REQUESTS", "--log-requests", ["yes", "1", "on"], "False", ["True", "True", "True"] },
         { "LOG_LEVEL", "--log-level", ["debug", "WARNING", "Error"], "INFO", ["DEBUG", "WARNING", "ERROR"] },
+        { "LOG_FORMAT", "--log-format", ["json", "TEXT", "Auto"], "Auto", ["Json", "Text", "Auto"] },
         { "MAX_REQUEST_BYTES", "--max-request-bytes", ["1024", "2048", "0"], "0", ["1024", "2048", "0"] },
         { "RATE_LIMIT_ENABLED", "--rate-limit-enabled", ["true", "on", "1"], "False", ["True", "True", "True"] },
         { "RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-window-seconds", ["1", "2", "3"], "60", ["1", "2", "3"] },
@@ -118,6 +121,7 @@ public class SettingsResolverTests
         { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", "not an origin" },
         { "LOG_REQUESTS", "--log-requests", "maybe" },
         { "LOG_LEVEL", "--log-level", "LOUD" },
+        { "LOG_FORMAT", "--log-format", "yaml" },
         { "MAX_REQUEST_BYTES", "--max-request-bytes", "-1" },
         { "MAX_REQUEST_BYTES", "--max-request-bytes", "10KB" },
         { "RATE_LIMIT_ENABLED", "--rate-limit-enabled", "2" },

@@ -1,11 +1,11 @@
 using System.Net;
-using LlmProxy.Tests.Providers;
 using LlmProxy.Tests.Support;
+using LlmProxy.Tests.Upstreams;
 
 namespace LlmProxy.Tests.Metrics;
 
 /// <summary>
-/// The LLM metrics of CONTRACT §7 recorded from real upstream calls (fake upstream on Kestrel): time to first token,
+/// The LLM metrics (docs/operations.md, Metrics) recorded from real upstream calls (fake upstream on Kestrel): time to first token,
 /// tokens from the upstream's usage, upstream errors by kind, streams in flight back to 0.
 /// </summary>
 public class UpstreamMetricsTests

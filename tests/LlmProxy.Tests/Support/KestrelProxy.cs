@@ -1,5 +1,6 @@
 using LlmProxy.Configuration;
 using LlmProxy.Hosting;
+using LlmProxy.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -9,7 +10,7 @@ namespace LlmProxy.Tests.Support;
 /// The real application on real Kestrel (loopback, port 0): the streaming tests need real sockets on both sides so
 /// that flushes, disconnects and aborts behave as they do in production.
 /// </summary>
-public sealed class KestrelProxy : IAsyncDisposable
+internal sealed class KestrelProxy : IAsyncDisposable
 {
     private KestrelProxy(WebApplication app, Uri baseUrl)
     {
@@ -42,9 +43,10 @@ public sealed class KestrelProxy : IAsyncDisposable
         return StartAsync(adjust is null ? settings : adjust(settings));
     }
 
-    public static async Task<KestrelProxy> StartAsync(ProxySettings settings)
+    /// <param name="configureBuilder">Extra services or log providers, as <see cref="ProxyApp.Build"/> takes them.</param>
+    public static async Task<KestrelProxy> StartAsync(ProxySettings settings, Action<WebApplicationBuilder>? configureBuilder = null)
     {
-        var app = ProxyApp.Build(settings with { Host = "127.0.0.1", Port = 0 });
+        var app = ProxyApp.Build(new ProxySettings(settings) { Host = "127.0.0.1", Port = 0 }, configureBuilder);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new KestrelProxy(app, new Uri(address.EndsWith('/') ? address : address + "/"));

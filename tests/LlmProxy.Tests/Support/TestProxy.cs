@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 namespace LlmProxy.Tests.Support;
 
 /// <summary>The real application pipeline on the in-memory test server.</summary>
-public sealed class TestProxy : IAsyncDisposable
+internal sealed class TestProxy : IAsyncDisposable
 {
     private TestProxy(WebApplication app)
     {

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using LlmProxy.Http;
+using LlmProxy.Http.Body;
+using LlmProxy.Metrics;
+using LlmProxy.Routing;
+using LlmProxy.Upstreams;
+
+namespace LlmProxy.Doors.Classic;
+
+/// <summary>
+/// /proxy and /proxy/stream (docs/api.md, Classic routes): body gate (content type, bounded read, UTF-8) → parse and
+/// validate (every problem) → route by model → the upstream, sent a plain OpenAI chat request → the answer normalised
+/// into a <c>chat.completion</c>, or its stream relayed. Hostile bodies end as 400/413/415/422, never 500; upstream
+/// failures are answered in the classic error shape.
+/// </summary>
+internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router, TimeProvider time, LlmMetrics metrics)
+{
+    /// <summary>A non-streaming answer is parsed whole to normalise it; larger than this is not a chat answer.</summary>
+    public const int MaxCompletionBytes = 32 * 1024 * 1024;
+
+    public async Task HandleAsync(HttpContext context, bool stream)
+    {
+        ChatRequest? request;
+        using (var body = await bodies.ReadAsync(context))
+        {
+            if (body is null)
+            {
+                return;
+            }
+            var problems = new List<ValidationProblem>();
+            try
+            {
+                request = ClassicRequestParser.Parse(body.Memory, problems);
+            }
+            catch (JsonException e)
+            {
+                await ClassicErrors.Dialect.WriteAsync(context, new(400, $"Request body is not valid JSON: {e.Message}"));
+                return;
+            }
+            if (request is null)
+            {
+                await ClassicErrors.WriteValidationAsync(context, problems);
+                return;
+            }
+        }
+
+        var upstream = router.Route(request.Model);
+        var outcome = RequestOutcome.Of(context);
+        outcome.Model = request.Model;
+        outcome.Provider = upstream.Name;
+        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(request.Model, request.Messages, stream), UpstreamJsonContext.Default.UpstreamChatRequest);
+        using var scope = stream ? metrics.TrackStream() : default;
+        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: false, upstreamBody), context);
+        var failure = call.Failure;
+        if (failure is null)
+        {
+            // The classic stream promises chat.completion.chunk events: the relay refuses any body that is not SSE.
+            failure = stream
+                ? await SseRelay.RelayAsync(call, new SseCopySink(context.Response))
+                : await AnswerCompletionAsync(context, call, request.Model);
+        }
+        if (failure is { ShouldAnswer: true })
+        {
+            await ClassicErrors.Dialect.WriteAsync(context, failure.ToError());
+        }
+    }
+
+    /// <summary>The upstream's whole answer, normalised; or the failure that stands for it.</summary>
+    private async Task<UpstreamFailure?> AnswerCompletionAsync(HttpContext context, UpstreamCall call, string model)
+    {
+        var (body, failure) = await UpstreamAnswer.ReadWholeAsync(call, MaxCompletionBytes);
+        if (body is null)
+        {
+            return failure;
+        }
+        ChatCompletion? completion;
+        using (body)
+        {
+            completion = CompletionNormalizer.Normalize(body.Memory, model, "chatcmpl-" + context.TraceIdentifier, time.GetUtcNow().ToUnixTimeSeconds());
+        }
+        if (completion is null)
+        {
+            return call.Fail(UpstreamFailure.InvalidResponse("The upstream model server answered with a body that is not a chat completion"));
+        }
+        call.OnUsage(completion.Usage.PromptTokens, completion.Usage.CompletionTokens);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, completion, UpstreamJsonContext.Default.ChatCompletion, context.RequestAborted);
+        return call.Succeed();
+    }
+}

@@ -1,7 +1,0 @@
-namespace LlmProxy.Edge;
-
-/// <summary>Which error body a route speaks (CONTRACT §5): the OpenAI envelope under /v1, the seed's elsewhere.</summary>
-public static class ErrorDialect
-{
-    public static bool IsOpenAi(HttpRequest request) => request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
-}

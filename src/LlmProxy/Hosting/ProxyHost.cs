@@ -1,0 +1,84 @@
+using System.Net.Sockets;
+using LlmProxy.Configuration;
+using LlmProxy.Routing;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace LlmProxy.Hosting;
+
+/// <summary>
+/// Runs the proxy as a process (docs/architecture.md, Exit codes): start, say in one line where it serves, wait for
+/// SIGTERM/SIGINT (the drain happens in the host's stop), exit 0. A server that cannot start — the port in use, an
+/// address not on this machine — prints one line to stderr and exits 1; bad settings never get here (exit 2).
+/// </summary>
+internal static partial class ProxyHost
+{
+    public const int ExitOk = 0;
+    public const int ExitRuntimeFailure = 1;
+
+    public static async Task<int> RunAsync(ProxySettings settings, TextWriter stderr)
+    {
+        await using var app = ProxyApp.Build(settings);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception e)
+        {
+            await stderr.WriteLineAsync(ListenFailure(e) is { } reason
+                ? $"llm-proxy: cannot listen on {settings.Host}:{settings.Port}: {reason}"
+                : $"llm-proxy: cannot start: {e.Message}");
+            return ExitRuntimeFailure;
+        }
+        LogStarted(app);
+        await app.WaitForShutdownAsync();
+        return ExitOk;
+    }
+
+    /// <summary>Why binding failed, in a few words (null when the failure is not about binding).</summary>
+    public static string? ListenFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                return "address already in use";
+            }
+            if (e is SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse => "address already in use",
+                    SocketError.AddressNotAvailable => "the address is not available on this machine",
+                    SocketError.AccessDenied => "permission denied",
+                    _ => socket.Message,
+                };
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The start line: version, the URL it serves (the real port, when PORT=0 picked one), where requests go and
+    /// where the API docs are. The upstream is shown by host and port only: a base URL may carry a password.
+    /// </summary>
+    private static void LogStarted(WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<ProxySettings>();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? $"http://{settings.Host}:{settings.Port}";
+        var provider = settings.DefaultProvider == ProviderNames.Ollama
+            ? $"{settings.DefaultProvider} at {settings.OpenAiCompatBaseUrl.Authority}"
+            : settings.DefaultProvider;
+        if (settings.ModelProviderMap.Length > 0)
+        {
+            provider += ", with MODEL_PROVIDER_MAP";
+        }
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LlmProxy");
+        var docs = url.TrimEnd('/') + "/docs";
+        LogListening(logger, ProxyVersion.Text, url, provider, docs);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "llm-proxy {Version} listening on {Url} (provider: {Provider}); API docs at {DocsUrl}")]
+    private static partial void LogListening(ILogger logger, string version, string url, string provider, string docsUrl);
+}

@@ -1,0 +1,40 @@
+using LlmProxy.Http.Errors;
+
+namespace LlmProxy.Http.Auth;
+
+/// <summary>Applies <see cref="ProxyAuth"/> to endpoints marked with <see cref="RequiresProxyAuthMetadata"/>.</summary>
+internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, ErrorDialects errors)
+{
+    /// <summary>HttpContext.Items key of the accepted key's digest prefix (the rate-limit partition in key mode).</summary>
+    public const string ClientKeyItem = "llmproxy.client-key";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresProxyAuthMetadata>() is null)
+        {
+            return next(context);
+        }
+        var problem = auth.Check(context.Request, out var clientKey);
+        if (problem is not null)
+        {
+            // invalid_api_key is the code OpenAI's own API answers with; the classic error shape has no code.
+            return errors.WriteAsync(context, new ProxyError(StatusCodes.Status401Unauthorized, problem, Code: "invalid_api_key"));
+        }
+        if (clientKey is not null)
+        {
+            context.Items[ClientKeyItem] = clientKey;
+        }
+        return next(context);
+    }
+}
+
+internal static class ProxyAuthEndpointExtensions
+{
+    /// <summary>Marks the endpoints as needing the proxy's Authorization check (and documents their 401).</summary>
+    public static TBuilder RequireProxyAuth<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(RequiresProxyAuthMetadata.Instance);
+        builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
+        return builder;
+    }
+}

@@ -1,0 +1,50 @@
+using LlmProxy.Http.Errors;
+using LlmProxy.Metrics;
+
+namespace LlmProxy.Http;
+
+/// <summary>
+/// The outermost middleware: everything that happens once per request around the rest of the pipeline, in one
+/// place so it costs one frame and reads one record. It assigns the request id, creates the
+/// <see cref="RequestOutcome"/>, turns unhandled exceptions and bodiless error statuses into error bodies
+/// (<see cref="ErrorHandler"/>), and once the request is over has the outcome decide the final status, which the
+/// request log, <c>http_requests_total</c> and <c>llm_requests_total</c> then all record (docs/architecture.md,
+/// Request outcome).
+/// </summary>
+internal sealed class RequestPipelineMiddleware(RequestDelegate next, ErrorHandler errors, RequestLog log, HttpMetrics http, LlmMetrics llm)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        RequestIds.Assign(context);
+        var outcome = RequestOutcome.Of(context);
+        http.InFlight.Inc();
+        try
+        {
+            await next(context);
+            await errors.GiveBodyAsync(context);
+        }
+        catch (Exception e)
+        {
+            await errors.HandleAsync(context, e);
+        }
+        finally
+        {
+            http.InFlight.Dec();
+            outcome.Complete(context);
+            Record(context, outcome);
+        }
+    }
+
+    private void Record(HttpContext context, RequestOutcome outcome)
+    {
+        var seconds = outcome.Duration.TotalSeconds;
+        http.Observe(HttpMethodLabels.For(context.Request.Method), outcome.Route ?? HttpMetrics.UnmatchedPath, outcome.Status, seconds);
+        if (outcome.Provider is { } provider)
+        {
+            var model = llm.For(provider, outcome.Model);
+            model.RequestCompleted(outcome.Status, seconds);
+            model.Tokens(outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0);
+        }
+        log.Write(context, outcome);
+    }
+}

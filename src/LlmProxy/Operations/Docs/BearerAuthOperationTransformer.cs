@@ -1,0 +1,34 @@
+using LlmProxy.Http.Auth;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace LlmProxy.Operations.Docs;
+
+/// <summary>
+/// Marks every operation of an endpoint with <see cref="RequiresProxyAuthMetadata"/> as needing
+/// <c>Authorization: Bearer …</c> (so Swagger UI offers an "Authorize" button), and declares that scheme once in the
+/// document's components. Routes get it by calling <c>RequireProxyAuth()</c>; nothing else to do per route.
+/// </summary>
+internal sealed class BearerAuthOperationTransformer : IOpenApiOperationTransformer
+{
+    public const string SchemeName = "bearer";
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Description.ActionDescriptor.EndpointMetadata.OfType<RequiresProxyAuthMetadata>().Any() || context.Document is not { } document)
+        {
+            return Task.CompletedTask;
+        }
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>(StringComparer.Ordinal);
+        document.Components.SecuritySchemes.TryAdd(SchemeName, new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "Any non-empty Authorization header by default; with PROXY_API_KEYS set, 'Bearer <one of the keys>'.",
+        });
+        operation.Security ??= [];
+        operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, document)] = [] });
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,49 @@
+namespace LlmProxy.Upstreams;
+
+/// <summary>
+/// UPSTREAM_TIMEOUT_SECONDS as the longest silence (docs/configuration.md): a token cancelled when the client goes away or when
+/// the upstream has said nothing for the whole interval. Waiting for headers and for the first token counts as
+/// silence too (a model that is still loading is slow, a dead one is silent forever). <see cref="Touch"/> restarts
+/// the clock whenever bytes arrive.
+/// </summary>
+internal sealed class IdleTimeout : IDisposable
+{
+    private readonly CancellationTokenSource _source;
+    private readonly CancellationToken _clientAborted;
+
+    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted)
+    {
+        Interval = interval;
+        _clientAborted = clientAborted;
+        _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        _source.CancelAfter(interval);
+    }
+
+    public TimeSpan Interval { get; }
+
+    public CancellationToken Token => _source.Token;
+
+    /// <summary>The upstream was silent too long (as opposed to the client going away).</summary>
+    public bool TimedOut => _source.IsCancellationRequested && !_clientAborted.IsCancellationRequested;
+
+    public bool ClientAborted => _clientAborted.IsCancellationRequested;
+
+    /// <summary>Bytes arrived: the silence starts again from zero.</summary>
+    public void Touch()
+    {
+        if (!_source.IsCancellationRequested)
+        {
+            _source.CancelAfter(Interval);
+        }
+    }
+
+    /// <summary>
+    /// The one filter for "the upstream let us down" while reading its answer: the connection broke (an
+    /// <see cref="IOException"/>, or <see cref="HttpRequestException"/> for a cut chunked framing), or it fell silent
+    /// past the interval. A cancellation because the client left is not one: that is nobody's failure to report.
+    /// </summary>
+    public bool IsUpstreamFailure(Exception exception) =>
+        exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut);
+
+    public void Dispose() => _source.Dispose();
+}

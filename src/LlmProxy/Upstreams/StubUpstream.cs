@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using LlmProxy.Configuration;
+using LlmProxy.Metrics;
+
+namespace LlmProxy.Upstreams;
+
+/// <summary>
+/// The <c>stub</c> upstream: a canned OpenAI-compatible answer made in memory, no network (docs/api.md, The stub). It
+/// answers chat completions as a model server would — a <c>chat.completion</c> JSON body, or an SSE stream of
+/// <c>chat.completion.chunk</c> events ending in <c>[DONE]</c> — and the door relays that answer through the same
+/// code as a real server's, so every door gets the stub for free. The content is <c>stub response</c>; the stream's
+/// deltas concatenate to the same text. Its "usage" is words in and words out.
+/// </summary>
+internal sealed class StubUpstream(ProxySettings settings, TimeProvider time, LlmMetrics metrics, ILogger<UpstreamCall> logger) : IUpstream
+{
+    public const string ProviderName = "stub";
+    public const string Content = "stub response";
+    private static readonly string[] StreamPieces = ["stub", " response"];
+
+    public string Name => ProviderName;
+
+    public Task<UpstreamCall> SendAsync(UpstreamRequest request, HttpContext context)
+    {
+        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, request.Model), logger);
+        if (request.Endpoint != UpstreamEndpoint.ChatCompletions)
+        {
+            // The stub has no embeddings or legacy completions: those models must be routed to a real server, and the
+            // client is told so (400, as a server answers a request it cannot serve).
+            call.Fail(new UpstreamFailure(UpstreamOutcome.Unsupported, 400,
+                $"The stub provider does not serve {request.Endpoint.Route()}; route model '{request.Model}' to an OpenAI-compatible provider (MODEL_PROVIDER_MAP or LLM_PROVIDER=ollama)",
+                "invalid_request_error", Param: "model"));
+            return Task.FromResult(call);
+        }
+        var promptTokens = CountWords(request.Body);
+        var completionTokens = CountWords(Content);
+        call.OnUsage(promptTokens, completionTokens);
+        var usage = new ChatUsage(promptTokens, completionTokens, promptTokens + completionTokens);
+        var id = "chatcmpl-" + context.TraceIdentifier;
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var content = request.Stream
+            ? Answer(Stream(id, created, request.Model, request.IncludeUsage ? usage : null), "text/event-stream")
+            : Answer(JsonSerializer.SerializeToUtf8Bytes(
+                new ChatCompletion(id, "chat.completion", created, request.Model, [new ChatChoice(0, new ChatMessage("assistant", Content), "stop")], usage),
+                UpstreamJsonContext.Default.ChatCompletion), "application/json");
+        call.Answered(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
+        return Task.FromResult(call);
+    }
+
+    /// <summary>The SSE body: a role chunk, the content pieces, a finish chunk, the usage chunk when asked for, <c>[DONE]</c>.</summary>
+    private static byte[] Stream(string id, long created, string model, ChatUsage? usage)
+    {
+        var body = new ArrayBufferWriter<byte>(1024);
+        Event(body, new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [new ChatChunkChoice(0, new ChatDelta(Role: "assistant", Content: ""), null)]));
+        foreach (var piece in StreamPieces)
+        {
+            Event(body, new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [new ChatChunkChoice(0, new ChatDelta(Content: piece), null)]));
+        }
+        Event(body, new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [new ChatChunkChoice(0, new ChatDelta(), "stop")]));
+        if (usage is not null)
+        {
+            // stream_options.include_usage: one more chunk, empty choices, usage filled (as OpenAI sends it).
+            Event(body, new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [], usage));
+        }
+        body.Write(SseWriter.DoneEvent);
+        return body.WrittenSpan.ToArray();
+    }
+
+    private static void Event(ArrayBufferWriter<byte> body, ChatCompletionChunk chunk)
+    {
+        body.Write(SseWriter.DataPrefix);
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            JsonSerializer.Serialize(writer, chunk, UpstreamJsonContext.Default.ChatCompletionChunk);
+        }
+        body.Write(SseWriter.EventEnd);
+    }
+
+    private static ByteArrayContent Answer(byte[] body, string mediaType) =>
+        new(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } };
+
+    /// <summary>
+    /// Words of the text messages of an OpenAI chat body, read leniently (content parts, tool messages and odd shapes
+    /// are skipped): the stub's prompt "tokens". Not the pass-through path: the stub is canned, so reading the
+    /// messages costs nothing real.
+    /// </summary>
+    private static int CountWords(ReadOnlyMemory<byte> chatBody)
+    {
+        var words = 0;
+        try
+        {
+            using var document = JsonDocument.Parse(chatBody);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("messages", out var messages)
+                && messages.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var message in messages.EnumerateArray())
+                {
+                    if (message.ValueKind == JsonValueKind.Object
+                        && message.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String
+                        && message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+                    {
+                        words += CountWords(content.GetString()!);
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The door already proved the body is JSON; nothing more to learn here.
+        }
+        return words;
+    }
+
+    private static int CountWords(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+}
