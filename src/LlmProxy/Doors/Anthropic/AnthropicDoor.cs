@@ -34,7 +34,7 @@ internal static class AnthropicDoor
                 + "(message_start, content_block_start/delta/stop, message_delta, message_stop; `error` after a failure mid-stream).")
             .WithJsonRequestBody(typeof(AnthropicMessagesRequestBody), "An Anthropic Messages API request.")
             .Produces<AnthropicMessage>(StatusCodes.Status200OK)
-            .Produces<AnthropicStreamEvent>(StatusCodes.Status200OK, "text/event-stream")
+            .WithEventStreamResponse(typeof(AnthropicStreamEvent))
             .AsAnthropicRoute()
             .Produces<AnthropicErrorBody>(StatusCodes.Status404NotFound)
             .Produces<AnthropicErrorBody>(StatusCodes.Status502BadGateway)

@@ -133,7 +133,7 @@ public class AnthropicUpstreamTests
         firstReceived.TrySetResult();
         text.Append(line).Append('\n').Append(await reader.ReadToEndAsync());
 
-        Assert.True(secondSentAt == default || firstDeltaAt < secondSentAt, "the first delta waited for the second chunk");
+        Assert.True(firstDeltaAt < secondSentAt, $"the first delta arrived at {firstDeltaAt.TotalMilliseconds} ms, after the second chunk was sent at {secondSentAt.TotalMilliseconds} ms");
         var events = SseTestEvents.Parse(text.ToString());
         Assert.Single(events, e => e.Type == "message_stop");
         Assert.Equal("message_stop", events[^1].Type);
@@ -251,6 +251,8 @@ public class AnthropicUpstreamTests
         {
             Sse.Start(context);
             await Sse.WriteEventAsync(context, Chunk("""{"role":"assistant","content":"Par"}"""));
+            // Abort resets the socket and drops output still queued in Kestrel: let the event leave first.
+            await Task.Delay(200);
             context.Abort();
         });
         await using var proxy = await KestrelProxy.StartAsync(upstream);
