@@ -153,7 +153,8 @@ def doors(results):
         return []
     out = ["## Front doors: CPU per streamed event", "",
            f"One llm-proxy in front of the fake upstream, {d['streams']} streams per route and round ({d['concurrency']} at a "
-           f"time), each {d['chunks']} content chunks back to back; rounds interleaved. CPU per event: the proxy's "
+           f"time), each {d['chunks']} content chunks back to back; {len(d['rounds'])} rounds, routes interleaved (the "
+           "order flipped every round). CPU per event: the proxy's "
            f"utime+stime ÷ the upstream events of the completed streams ({d['chunks'] + 3} each: role, content, finish, "
            "[DONE]), the same denominator for both routes, the request's own cost spread over its events. Ratio: the "
            "median of each round's ratio to `/v1/chat/completions`.", "",

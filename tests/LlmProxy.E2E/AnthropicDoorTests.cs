@@ -227,7 +227,9 @@ public class AnthropicDoorTests
         });
         await using var proxy = await StartProxyAsync(upstream);
 
-        var response = await proxy.Client.SendAsync(Messages(HelloStream), HttpCompletionOption.ResponseHeadersRead);
+        // A disposed response closes the socket at once, as a client that hangs up does (the default drains it for up to 2 s).
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = proxy.BaseUrl };
+        var response = await client.SendAsync(Messages(HelloStream), HttpCompletionOption.ResponseHeadersRead);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var deltas = 0;
         while (deltas < 3 && await reader.ReadLineAsync() is { } line)
