@@ -104,6 +104,40 @@ public class AnthropicRoutesTests
     }
 
     [Fact]
+    public async Task The_request_log_has_the_route_model_and_provider_and_never_the_x_api_key_or_the_content()
+    {
+        const string key = "sk-proxy-log-secret";
+        const string content = "private words of the user";
+        var logs = new CapturingLoggerProvider();
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { LogRequests = true, LogLevel = "DEBUG", ApiKeys = [key] },
+            builder => builder.Logging.AddProvider(logs));
+        var body = HelloStream.Replace("one two three", content, StringComparison.Ordinal);
+        using (var streamed = await proxy.Client.SendAsync(Post("/v1/messages?beta=true", body, apiKey: key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
+            await streamed.Content.ReadAsStringAsync();
+        }
+        using (var refused = await proxy.Client.SendAsync(Post("/v1/messages", body, apiKey: key + "-wrong")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var lines = logs.Entries.Where(e => e.Category == LlmProxy.Http.RequestLog.Category).ToList();
+        Assert.Equal(2, lines.Count);
+        var line = lines.Single(l => Equals(l.State["Status"], 200)).State;
+        Assert.Equal("/v1/messages", line["Path"]);
+        Assert.Equal("claude-sonnet-4-5", line["Model"]);
+        Assert.Equal("stub", line["Provider"]);
+        Assert.Single(lines, l => Equals(l.State["Status"], 401));
+        foreach (var entry in logs.Entries)
+        {
+            var text = entry.Message + " " + string.Join(" ", entry.State.Select(p => $"{p.Key}={p.Value}")) + " " + entry.Exception;
+            Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(content, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Count_tokens_answers_the_documented_estimate_and_needs_no_max_tokens()
     {
         const string body = """{"model":"claude-haiku-4-5","system":"Be brief.","messages":[{"role":"user","content":"How many tokens is this sentence, roughly?"}],"tools":[{"name":"get_weather","description":"Weather for a city","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}""";
