@@ -8,12 +8,14 @@ proxy_pass, the bare forwarder (Kestrel + one SocketsHttpHandler, no features) a
 Steps (--only picks some): headline (CPU per request vs nginx and the bare forwarder, paced latency, short SSE
 streams), growth (cost against connections), latency (streaming time to first event and gaps), scale (1,000 /
 5,000 / 10,000 streams held open: RSS, KB per stream, CPU per relayed event), footprint (binary size, cold start,
-CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, micro (BenchmarkDotNet); then the
+CPU to ready, idle RSS), doors (CPU per streamed event through /v1/messages, translated, beside /v1/chat/completions,
+copied), gc (GC settings as variants, same request count), leak, micro (BenchmarkDotNet); then the
 budget step marks every budget met or missed. Rewrites docs/BENCHMARKS.md, docs/benchmarks.svg and
 docs/benchmarks-growth.svg.
 
   --quick   the headline comparison only (nginx, bare forwarder, llm-proxy /v1 and any --variant/--baseline-binary),
             a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work
+  --only doors  the translated front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
 """
@@ -31,14 +33,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from benchlib import budgets, charts, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
+from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
 from benchlib.servers import Pinning  # noqa: E402
 
 # build.sh's LLMPROXY_ARTIFACTS moves the published binaries (and so what is measured and where results go).
 ARTIFACTS = Path(os.environ.get("LLMPROXY_ARTIFACTS") or ROOT / "artifacts")
 ART = ARTIFACTS / "bench"
 STEPS = [("headline", http_steps.headline), ("growth", http_steps.growth), ("latency", stream_steps.latency),
-         ("scale", stream_steps.scale), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
+         ("scale", stream_steps.scale), ("doors", door_steps.doors), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
          ("leak", footprint_steps.leak), ("micro", micro.micro)]
 ALIASES = {"nonstreaming": {"headline"}, "streaming": {"latency", "scale"}}
 
@@ -92,6 +94,8 @@ def parse_args():
     p.add_argument("--event-window", type=float, default=10, help="seconds over which CPU per relayed event is taken")
     p.add_argument("--leak-requests", type=int, default=1_000_000)
     p.add_argument("--leak-slice", type=int, default=10, help="seconds per wrk slice in the leak check")
+    p.add_argument("--door-chunks", type=int, default=1000, help="content chunks per stream in the doors step")
+    p.add_argument("--door-streams", type=int, default=500, help="streams per route and round in the doors step")
     p.add_argument("--cold-starts", type=int, default=20)
     p.add_argument("--footprint-requests", type=int, default=20_000, help="requests before the idle RSS (every target)")
     p.add_argument("--no-pin", action="store_true")
@@ -121,6 +125,7 @@ def parse_args():
         args.duration, args.rounds, args.latency_streams, args.streams = 1, 1, 20, [50, 100]
         args.settle_seconds, args.event_window, args.growth_connections, args.growth_duration = 1, 2, [1, 16], 1
         args.leak_requests, args.leak_slice, args.cold_starts, args.footprint_requests = 5000, 1, 3, 2000
+        args.door_chunks, args.door_streams = 50, 20
         args.no_micro, args.no_profile, args.out = True, True, str(ART / "BENCHMARKS.smoke.md")
     if args.no_micro:
         only = only or {n for n, _ in STEPS}

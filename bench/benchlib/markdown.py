@@ -1,7 +1,7 @@
 """docs/BENCHMARKS.md from one run's results (bench/NOTES.md, hand-written, is appended as the reading)."""
 from pathlib import Path
 
-from . import budgets
+from . import budgets, door_steps
 from .stats import fmt, med, metric, ratio, diff, stream_diff
 
 NOTES = Path(__file__).resolve().parent.parent / "NOTES.md"
@@ -146,6 +146,27 @@ def streaming(results):
     return out
 
 
+def doors(results):
+    d = results.get("doors")
+    rows = door_steps.summary(results)
+    if not rows:
+        return []
+    out = ["## Front doors: CPU per streamed event", "",
+           f"One llm-proxy in front of the fake upstream, {d['streams']} streams per route and round ({d['concurrency']} at a "
+           f"time), each {d['chunks']} content chunks back to back; {len(d['rounds'])} rounds, routes interleaved (the "
+           "order flipped every round). CPU per event: the proxy's "
+           f"utime+stime ÷ the upstream events of the completed streams ({d['chunks'] + 3} each: role, content, finish, "
+           "[DONE]), the same denominator for both routes, the request's own cost spread over its events. Ratio: the "
+           "median of each round's ratio to `/v1/chat/completions`.", "",
+           "| route | CPU µs per upstream event | vs /v1 copy | client events per stream | failed streams |",
+           "|---|---|---|---|---|"]
+    out += [f"| {r['label']} | {fmt(r['cpu_us_per_event'], 2)} | {fmt(r['ratio'], 2, '×')} "
+            f"| {fmt(r['client_events_per_stream'], 0)} | {r['failed']} |" for r in rows]
+    missing = {k: v for k, v in d.get("availability", {}).items() if v["status"] != 200}
+    out += [f"- {k}: not measured, answered {v['status']} `{v['answer'][:100]}`" for k, v in missing.items()]
+    return out + [""]
+
+
 def fd_note(results):
     """A proxy holds two sockets per stream; say so when the open-file limit, not the target, capped the streams."""
     nofile = results.get("limits", {}).get("nofile")
@@ -245,7 +266,7 @@ def profile(results):
 
 def render(results, charts, with_notes=True):
     out = header(results, charts)
-    for section in (headline, growth, streaming, footprint, gc, leak, micro, profile):
+    for section in (headline, growth, streaming, doors, footprint, gc, leak, micro, profile):
         out += section(results)
     if with_notes and NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]

@@ -1,5 +1,6 @@
 using System.Net;
 using LlmProxy.Configuration;
+using LlmProxy.Doors.Anthropic;
 using LlmProxy.Doors.Classic;
 using LlmProxy.Doors.OpenAi;
 using LlmProxy.Http;
@@ -54,6 +55,7 @@ internal static class ProxyApp
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ClassicJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, OpenAiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(3, HealthJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(4, AnthropicJsonContext.Default);
         });
 
         builder.Services.AddSingleton(settings);
@@ -72,6 +74,7 @@ internal static class ProxyApp
         builder.Services.AddModelRouting();
         builder.Services.AddClassicDoor();
         builder.Services.AddOpenAiDoor();
+        builder.Services.AddAnthropicDoor();
 
         configureBuilder?.Invoke(builder);
 
@@ -101,6 +104,7 @@ internal static class ProxyApp
         app.MapMetricsApi();
         app.MapDocsApi();
         app.MapOpenAiDoor();
+        app.MapAnthropicDoor();
         configureEndpoints?.Invoke(app);
         return app;
     }

@@ -35,6 +35,7 @@ internal static class DocsApi
             });
             options.AddOperationTransformer<BearerAuthOperationTransformer>();
             options.AddOperationTransformer<RequestBodyOperationTransformer>();
+            options.AddOperationTransformer<StreamResponseOperationTransformer>();
         });
         return services;
     }

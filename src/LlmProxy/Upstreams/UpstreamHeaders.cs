@@ -26,6 +26,8 @@ internal static class UpstreamHeaders
         "Accept-Encoding",
         // Decided below (auth precedence) or replaced (our request id).
         "Authorization", RequestIds.HeaderName,
+        // Anthropic's key header (docs/anthropic.md, Auth): a proxy key or an Anthropic key, never one for the upstream.
+        "x-api-key",
         // HTTP/2 pseudo-headers and cookies never belong to the upstream.
         "Cookie", ":authority", ":method", ":path", ":scheme",
     ]);
