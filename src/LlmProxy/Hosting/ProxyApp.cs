@@ -1,6 +1,7 @@
 using System.Net;
 using LlmProxy.Configuration;
 using LlmProxy.Doors.Classic;
+using LlmProxy.Doors.Ollama;
 using LlmProxy.Doors.OpenAi;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
@@ -72,6 +73,7 @@ internal static class ProxyApp
         builder.Services.AddModelRouting();
         builder.Services.AddClassicDoor();
         builder.Services.AddOpenAiDoor();
+        builder.Services.AddOllamaDoor();
 
         configureBuilder?.Invoke(builder);
 
@@ -101,6 +103,7 @@ internal static class ProxyApp
         app.MapMetricsApi();
         app.MapDocsApi();
         app.MapOpenAiDoor();
+        app.MapOllamaDoor();
         configureEndpoints?.Invoke(app);
         return app;
     }

@@ -10,7 +10,8 @@ internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, 
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresProxyAuthMetadata>() is null)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresProxyAuthMetadata>() is not { } required
+            || (required.OnlyWithKeys && !auth.KeyMode))
         {
             return next(context);
         }
@@ -34,6 +35,14 @@ internal static class ProxyAuthEndpointExtensions
     public static TBuilder RequireProxyAuth<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(RequiresProxyAuthMetadata.Instance);
+        builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
+        return builder;
+    }
+
+    /// <summary>The same check, but only when API keys are configured; without keys the endpoints are open.</summary>
+    public static TBuilder RequireProxyAuthWhenKeysConfigured<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(RequiresProxyAuthMetadata.KeyModeOnly);
         builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
         return builder;
     }
