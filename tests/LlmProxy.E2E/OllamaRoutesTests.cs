@@ -156,9 +156,11 @@ public class OllamaRoutesTests
     [Fact]
     public async Task In_front_of_an_upstream_an_unknown_model_is_404_and_a_tool_call_arrives_whole()
     {
-        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        await using var upstream = await FakeUpstream.StartAsync();
+        upstream.Handler = async context =>
         {
-            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            // The fake has read the body already (to record it): the last request recorded is this one.
+            using var body = JsonDocument.Parse(upstream.Requests.Last().Body);
             if (body.RootElement.GetProperty("model").GetString() == "ghost")
             {
                 context.Response.StatusCode = 404;
@@ -170,7 +172,7 @@ public class OllamaRoutesTests
             await WriteEventAsync(context, """{"id":"c","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"add","arguments":"{\"a\":"}}]},"finish_reason":null}]}""");
             await WriteEventAsync(context, """{"id":"c","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"2,\"b\":3}"}}]},"finish_reason":"tool_calls"}]}""");
             await WriteEventAsync(context, "[DONE]");
-        });
+        };
         await using var proxy = await StartInFrontOfAsync(upstream);
 
         using var ghost = await proxy.Client.SendAsync(Post("api/chat", """{"model":"ghost","messages":[{"role":"user","content":"hi"}]}"""));
@@ -194,7 +196,11 @@ public class OllamaRoutesTests
         var doc = await Http.JsonAsync(response);
         var chat = doc.GetProperty("paths").GetProperty("/api/chat").GetProperty("post");
         Assert.True(chat.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/x-ndjson", out _));
-        Assert.True(doc.GetProperty("components").GetProperty("schemas").TryGetProperty("OllamaChatRequestBody", out _));
+        var request = chat.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.True(request.GetProperty("properties").TryGetProperty("messages", out _));
+        // Only the model is required: an Ollama request may leave out everything else.
+        Assert.Equal(["model"], request.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(doc.GetProperty("components").GetProperty("schemas").TryGetProperty("OllamaChatResponseBody", out _));
         Assert.True(doc.GetProperty("paths").TryGetProperty("/api/tags", out _));
     }
 }

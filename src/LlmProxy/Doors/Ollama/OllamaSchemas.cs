@@ -11,62 +11,62 @@ namespace LlmProxy.Doors.Ollama;
 /// <summary>POST /api/chat.</summary>
 internal sealed record OllamaChatRequestBody(
     string Model,
-    IReadOnlyList<OllamaChatMessageBody>? Messages,
-    [property: Description("Tool definitions, as OpenAI's.")] IReadOnlyList<JsonElement>? Tools,
-    [property: Description("\"json\", or a JSON schema the answer must follow.")] JsonElement? Format,
-    OllamaOptionsBody? Options,
-    [property: Description("Default true: the answer is NDJSON, one object a line.")] bool? Stream,
-    [property: Description("Accepted and dropped; 0 with no messages is the unload call.")] JsonElement? KeepAlive);
+    [property: Description("None: the load call (or, with keep_alive 0, the unload call).")] IReadOnlyList<OllamaChatMessageBody>? Messages = null,
+    [property: Description("Tool definitions, as OpenAI's.")] IReadOnlyList<JsonElement>? Tools = null,
+    [property: Description("\"json\", or a JSON schema the answer must follow.")] JsonElement? Format = null,
+    OllamaOptionsBody? Options = null,
+    [property: Description("Default true: the answer is NDJSON, one object a line.")] bool? Stream = null,
+    [property: Description("Accepted and dropped; 0 with no messages is the unload call.")] JsonElement? KeepAlive = null);
 
 /// <summary>A chat message, in a request or an answer.</summary>
 internal sealed record OllamaChatMessageBody(
     [property: Description("system, user, assistant or tool.")] string Role,
-    string? Content,
-    [property: Description("Base64 images (PNG, JPEG, GIF, WebP).")] IReadOnlyList<string>? Images,
-    IReadOnlyList<OllamaToolCallBody>? ToolCalls,
-    [property: Description("On a tool message: the tool whose call it answers.")] string? ToolName,
-    [property: Description("The model's reasoning, in answers.")] string? Thinking);
+    string? Content = null,
+    [property: Description("Base64 images (PNG, JPEG, GIF, WebP).")] IReadOnlyList<string>? Images = null,
+    IReadOnlyList<OllamaToolCallBody>? ToolCalls = null,
+    [property: Description("On a tool message: the tool whose call it answers.")] string? ToolName = null,
+    [property: Description("The model's reasoning, in answers.")] string? Thinking = null);
 
-internal sealed record OllamaToolCallBody(string? Id, OllamaToolCallFunctionBody Function);
+internal sealed record OllamaToolCallBody(OllamaToolCallFunctionBody Function, string? Id = null);
 
 internal sealed record OllamaToolCallFunctionBody(
-    int? Index,
     string Name,
-    [property: Description("The arguments as a JSON object.")] JsonElement Arguments);
+    [property: Description("The arguments as a JSON object.")] JsonElement Arguments,
+    int? Index = null);
 
 /// <summary>The sampling options the proxy carries over; Ollama's runner settings are dropped.</summary>
 internal sealed record OllamaOptionsBody(
-    double? Temperature,
-    double? TopP,
-    int? TopK,
-    int? Seed,
-    IReadOnlyList<string>? Stop,
-    [property: Description("max_tokens when above 0; -1, -2 and 0 set no limit.")] int? NumPredict,
-    double? FrequencyPenalty,
-    double? PresencePenalty);
+    double? Temperature = null,
+    double? TopP = null,
+    int? TopK = null,
+    int? Seed = null,
+    IReadOnlyList<string>? Stop = null,
+    [property: Description("max_tokens when above 0; -1, -2 and 0 set no limit.")] int? NumPredict = null,
+    double? FrequencyPenalty = null,
+    double? PresencePenalty = null);
 
 /// <summary>POST /api/generate.</summary>
 internal sealed record OllamaGenerateRequestBody(
     string Model,
-    string? Prompt,
-    string? System,
-    IReadOnlyList<string>? Images,
-    JsonElement? Format,
-    OllamaOptionsBody? Options,
-    [property: Description("Default true: the answer is NDJSON, one object a line.")] bool? Stream,
-    JsonElement? KeepAlive);
+    [property: Description("None (and no images): the load call.")] string? Prompt = null,
+    string? System = null,
+    IReadOnlyList<string>? Images = null,
+    JsonElement? Format = null,
+    OllamaOptionsBody? Options = null,
+    [property: Description("Default true: the answer is NDJSON, one object a line.")] bool? Stream = null,
+    JsonElement? KeepAlive = null);
 
 /// <summary>POST /api/embed.</summary>
 internal sealed record OllamaEmbedRequestBody(
     string Model,
-    [property: Description("A string or a list of strings.")] JsonElement? Input,
-    int? Dimensions);
+    [property: Description("A string or a list of strings; none: the load call.")] JsonElement? Input = null,
+    int? Dimensions = null);
 
 /// <summary>POST /api/embeddings (the older route).</summary>
-internal sealed record OllamaEmbeddingsRequestBody(string Model, string? Prompt);
+internal sealed record OllamaEmbeddingsRequestBody(string Model, string? Prompt = null);
 
 /// <summary>POST /api/show (<c>name</c> is the older spelling of <c>model</c>).</summary>
-internal sealed record OllamaShowRequestBody(string? Model, string? Name);
+internal sealed record OllamaShowRequestBody(string? Model = null, string? Name = null);
 
 /// <summary>An /api/chat answer, or one line of its stream.</summary>
 internal sealed record OllamaChatResponseBody(
@@ -74,30 +74,30 @@ internal sealed record OllamaChatResponseBody(
     string CreatedAt,
     OllamaChatMessageBody Message,
     bool Done,
-    [property: Description("stop, length, load or unload; on the last line only.")] string? DoneReason,
-    [property: Description("Nanoseconds, measured by the proxy.")] long? TotalDuration,
-    long? LoadDuration,
-    int? PromptEvalCount,
-    long? PromptEvalDuration,
-    int? EvalCount,
-    long? EvalDuration);
+    [property: Description("stop, length, load or unload; on the last line only.")] string? DoneReason = null,
+    [property: Description("Nanoseconds, measured by the proxy.")] long? TotalDuration = null,
+    long? LoadDuration = null,
+    int? PromptEvalCount = null,
+    long? PromptEvalDuration = null,
+    int? EvalCount = null,
+    long? EvalDuration = null);
 
 /// <summary>An /api/generate answer, or one line of its stream.</summary>
 internal sealed record OllamaGenerateResponseBody(
     string Model,
     string CreatedAt,
     string Response,
-    string? Thinking,
     bool Done,
-    string? DoneReason,
-    long? TotalDuration,
-    long? LoadDuration,
-    int? PromptEvalCount,
-    long? PromptEvalDuration,
-    int? EvalCount,
-    long? EvalDuration);
+    string? Thinking = null,
+    string? DoneReason = null,
+    long? TotalDuration = null,
+    long? LoadDuration = null,
+    int? PromptEvalCount = null,
+    long? PromptEvalDuration = null,
+    int? EvalCount = null,
+    long? EvalDuration = null);
 
-internal sealed record OllamaEmbedResponseBody(string Model, IReadOnlyList<IReadOnlyList<double>> Embeddings, long TotalDuration, long LoadDuration, int? PromptEvalCount);
+internal sealed record OllamaEmbedResponseBody(string Model, IReadOnlyList<IReadOnlyList<double>> Embeddings, long TotalDuration, long LoadDuration, int? PromptEvalCount = null);
 
 internal sealed record OllamaEmbeddingsResponseBody(IReadOnlyList<double> Embedding);
 

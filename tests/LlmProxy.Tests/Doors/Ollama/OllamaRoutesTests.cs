@@ -357,8 +357,10 @@ public class OllamaRoutesTests
             }
         }
         var chat = paths.GetProperty("/api/chat").GetProperty("post");
-        Assert.True(Resolve(doc, chat.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"))
-            .GetProperty("properties").TryGetProperty("messages", out _));
+        var chatRequest = Resolve(doc, chat.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        Assert.True(chatRequest.GetProperty("properties").TryGetProperty("messages", out _));
+        // Only the model is required: an Ollama request may leave out everything else (no messages is the load call).
+        Assert.Equal(["model"], chatRequest.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
         Assert.True(chat.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/x-ndjson", out _));
     }
 
