@@ -3,7 +3,9 @@ using System.Net;
 using System.Text.Json;
 using LlmProxy.Configuration;
 using LlmProxy.Doors.Ollama;
+using LlmProxy.Http;
 using LlmProxy.Http.Errors;
+using LlmProxy.Operations;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Doors.Ollama;
@@ -200,6 +202,32 @@ public class OllamaRoutesTests
             Assert.True(limited.Headers.Contains("Retry-After"));
             Assert.False(string.IsNullOrWhiteSpace(await OllamaHttp.ErrorAsync(limited)));
         }
+    }
+
+    [Fact]
+    public async Task While_draining_the_api_routes_answer_503_in_Ollama_shape()
+    {
+        await using var proxy = await TestProxy.StartAsync();
+        proxy.App.Services.GetRequiredService<HealthState>().MarkDraining();
+        proxy.App.Services.GetRequiredService<ShutdownDrain>().BeginDrain();
+        using var response = await proxy.Client.SendAsync(OllamaHttp.Post("/api/chat", OllamaHttp.Chat));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(DrainGateMiddleware.Detail, await OllamaHttp.ErrorAsync(response));
+    }
+
+    [Fact]
+    public async Task The_request_log_line_of_an_Ollama_request_names_its_model_and_provider()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { LogRequests = true }, builder => builder.Logging.AddProvider(logs));
+        using var response = await proxy.Client.SendAsync(OllamaHttp.Post("/api/chat", OllamaHttp.Chat));
+        await response.Content.ReadAsStringAsync();
+
+        var line = Assert.Single(logs.Entries, e => e.Category == RequestLog.Category).State;
+        Assert.Equal("/api/chat", line["Path"]);
+        Assert.Equal(200, line["Status"]);
+        Assert.Equal("llama3", line["Model"]);
+        Assert.Equal("stub", line["Provider"]);
     }
 
     [Theory]
