@@ -1,72 +1,51 @@
-"""The doors step: CPU per streamed event through the binary for a translated front door beside the OpenAI route.
+"""Front doors: CPU per streamed event through the binary, each translating door beside /v1 in the same rounds.
 
-One llm-proxy in front of one fake upstream that streams `--door-chunks` content chunks back to back. The same streams
-go through `/v1/chat/completions` (each upstream event copied as it is) and through `/v1/messages` (each upstream chunk
-read with one Utf8JsonReader pass and written as Anthropic's events), rounds interleaved, the order flipped every round.
-CPU per event = the proxy's utime+stime over the run ÷ the upstream events of the streams that completed (role chunk,
-content chunks, finish chunk, [DONE]): the same denominator for both routes, so the ratio is the ratio of CPU per stream.
-Each figure includes the request's own cost (routing, and for /v1/messages the parse and the translated body) spread
-over its events."""
-from pathlib import Path
+/v1 frames each upstream event and relays it; a translating door (Ollama's /api/chat: one NDJSON line per event)
+reads each event and writes its own (Anthropic's /v1/messages: named SSE events). The cost per event is the marginal CPU of a longer stream:
+(CPU per stream of LONG events - CPU per stream of SHORT events) / (LONG - SHORT), both measured on the same proxy
+binary in the same round, so the per-request work (body, routing, upstream connection, headers) cancels out and what
+is left is the per-event path: read the upstream's bytes, find the event, translate or frame it, write, flush.
 
-from . import load, proc, servers
+A door is one line in DOORS: (label, path, body key of run.py's bodies()). A door the binary does not serve yet
+(its route answers something else than 200) is left out of the table and named in the log.
+"""
+from . import load, servers
 from .servers import Fleet, probe_route
-from .stats import med
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-ROUTES = [("/v1/chat/completions (copy)", "/v1/chat/completions", "stream"),
-          ("/v1/messages (Anthropic)", "/v1/messages", "messages-stream")]
-BASELINE = ROUTES[0][0]
+DOORS = [("/v1", "/v1/chat/completions", "stream"),
+         ("ollama /api/chat", "/api/chat", "ollama-chat"),
+         ("anthropic /v1/messages", "/v1/messages", "messages-stream")]
 
 
 def doors(args, pin, logdir, results, log):
-    bodies = dict(args.bodies, **{"messages-stream": SCRIPTS / "messages-stream.json"})
-    chunks, streams = args.door_chunks, args.door_streams
-    upstream_events = chunks + 3
-    out = results["doors"] = {"chunks": chunks, "streams": streams, "concurrency": 10, "rounds": [], "availability": {}}
+    short, long_ = args.door_events
+    bodies = args.bodies
     with Fleet() as fleet:
-        fake = fleet.add(servers.start_fake(args, pin, logdir, name="fake-doors", chunks=chunks, interval_ms=0))
-        proxy = fleet.add(servers.start_proxy(args, pin, logdir, fake.port, name="llm-proxy-doors"))
-        routes = []
-        for label, path, body in ROUTES:
-            status, answer = probe_route(proxy.port, path, bodies[body])
-            out["availability"][label] = {"status": status, "answer": answer}
+        # One fake upstream and one proxy per stream length: the fake's event count is a start-up setting.
+        proxies = {}
+        for n in (short, long_):
+            fake = fleet.add(servers.start_fake(args, pin, logdir, name=f"fake-door-{n}", chunks=n))
+            proxies[n] = fleet.add(servers.start_proxy(args, pin, logdir, fake.port, name=f"llm-proxy-door-{n}"))
+        available = []
+        for label, path, body in DOORS:
+            status, answer = probe_route(proxies[short].port, path, bodies[body])
             if status == 200:
-                routes.append((label, path, bodies[body]))
+                available.append((label, path, body))
             else:
-                log(f"doors: {path} answered {status}: {answer[:120]!r}; not measured in this build")
-        for _, path, body in routes:  # warm pools, JIT-free but first-request paths still cold
-            load.stream_latency(pin, proxy.port, path, body, max(10, streams // 10))
+                log(f"door {label}: {path} answered {status}: {answer[:120]!r}; not measured in this build")
+        for label, path, body in available:  # warm pools and first-request paths
+            for n in (short, long_):
+                load.wrk(pin, proxies[n].port, path, bodies[body], 2)
+        rounds = []
         for r in range(args.rounds):
             row = {}
-            for label, path, body in routes if r % 2 == 0 else list(reversed(routes)):
-                cpu0 = proc.cpu_seconds(proxy.pid)
-                res = load.stream_latency(pin, proxy.port, path, body, streams)
-                cpu = proc.cpu_seconds(proxy.pid) - cpu0
-                if "error" in res:
-                    row[label] = {"error": res["error"]}
-                    continue
-                events = res["ok"] * upstream_events
-                row[label] = {"ok": res["ok"], "failed": res["failed"], "cpu_seconds": cpu,
-                              "client_events_per_stream": res["events_per_stream"],
-                              "cpu_us_per_event": cpu * 1e6 / events if events else None}
-            out["rounds"].append(row)
-            log(f"doors round {r + 1}/{args.rounds}: " + ", ".join(
-                f"{k} {v['cpu_us_per_event']:.2f} µs/event" for k, v in row.items() if v.get("cpu_us_per_event")))
-
-
-def summary(results):
-    """Medians over rounds per route, and the median of each round's ratio to the /v1 copy."""
-    d = results.get("doors")
-    if not d or not d.get("rounds"):
-        return []
-    labels = [lb for lb, _, _ in ROUTES if any(lb in r for r in d["rounds"])]
-    rows = []
-    for label in labels:
-        runs = [r[label] for r in d["rounds"] if label in r and r[label].get("cpu_us_per_event")]
-        ratios = [r[label]["cpu_us_per_event"] / r[BASELINE]["cpu_us_per_event"] for r in d["rounds"]
-                  if label in r and BASELINE in r and r[label].get("cpu_us_per_event") and r[BASELINE].get("cpu_us_per_event")]
-        rows.append({"label": label, "cpu_us_per_event": med([x["cpu_us_per_event"] for x in runs]),
-                     "ratio": med(ratios), "client_events_per_stream": med([x["client_events_per_stream"] for x in runs]),
-                     "failed": sum(x["failed"] for x in runs), "rounds": len(runs)})
-    return rows
+            for label, path, body in available:
+                runs = {str(n): load.measured_wrk(pin, proxies[n], path, bodies[body], args.duration) for n in (short, long_)}
+                per_event = (runs[str(long_)]["cpu_us_per_req"] - runs[str(short)]["cpu_us_per_req"]) / (long_ - short)
+                row[label] = {"runs": runs, "cpu_us_per_event": per_event}
+                log(f"doors round {r + 1}: {label:20s} {runs[str(short)]['cpu_us_per_req']:8.1f} us/stream ({short} events), "
+                    f"{runs[str(long_)]['cpu_us_per_req']:8.1f} us/stream ({long_} events) -> {per_event:.2f} us/event"
+                    + (f"  ERRORS {sum(x['errors'] for x in runs.values())}" if any(x["errors"] for x in runs.values()) else ""))
+            rounds.append(row)
+    results["doors"] = {"events": [short, long_], "doors": [d[0] for d in available],
+                        "paths": {d[0]: d[1] for d in available}, "rounds": rounds}

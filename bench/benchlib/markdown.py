@@ -1,7 +1,7 @@
 """docs/BENCHMARKS.md from one run's results (bench/NOTES.md, hand-written, is appended as the reading)."""
 from pathlib import Path
 
-from . import budgets, door_steps
+from . import budgets
 from .stats import fmt, med, metric, ratio, diff, stream_diff
 
 NOTES = Path(__file__).resolve().parent.parent / "NOTES.md"
@@ -147,24 +147,27 @@ def streaming(results):
 
 
 def doors(results):
-    d = results.get("doors")
-    rows = door_steps.summary(results)
-    if not rows:
+    dr = results.get("doors")
+    if not dr or not dr.get("rounds"):
         return []
+    short, long_ = dr["events"]
+    rounds = dr["rounds"]
     out = ["## Front doors: CPU per streamed event", "",
-           f"One llm-proxy in front of the fake upstream, {d['streams']} streams per route and round ({d['concurrency']} at a "
-           f"time), each {d['chunks']} content chunks back to back; {len(d['rounds'])} rounds, routes interleaved (the "
-           "order flipped every round). CPU per event: the proxy's "
-           f"utime+stime ÷ the upstream events of the completed streams ({d['chunks'] + 3} each: role, content, finish, "
-           "[DONE]), the same denominator for both routes, the request's own cost spread over its events. Ratio: the "
-           "median of each round's ratio to `/v1/chat/completions`.", "",
-           "| route | CPU µs per upstream event | vs /v1 copy | client events per stream | failed streams |",
-           "|---|---|---|---|---|"]
-    out += [f"| {r['label']} | {fmt(r['cpu_us_per_event'], 2)} | {fmt(r['ratio'], 2, '×')} "
-            f"| {fmt(r['client_events_per_stream'], 0)} | {r['failed']} |" for r in rows]
-    missing = {k: v for k, v in d.get("availability", {}).items() if v["status"] != 200}
-    out += [f"- {k}: not measured, answered {v['status']} `{v['answer'][:100]}`" for k, v in missing.items()]
-    return out + [""]
+           f"Each door's streams through the binary, {short} and {long_} content events back to back from the fake "
+           "upstream, saturated (16 connections); CPU per event = (CPU per stream at "
+           f"{long_} events − at {short}) ÷ {long_ - short}, so the per-request work cancels out "
+           "(bench/benchlib/door_steps.py). Medians over rounds; the ratio is the median of each round's ratio to /v1.", "",
+           f"| door | route | CPU µs/stream ({short} events) | CPU µs/stream ({long_} events) | CPU µs per event | vs /v1 |",
+           "|---|---|---|---|---|---|"]
+    for label in dr["doors"]:
+        runs = [r[label] for r in rounds if label in r]
+        vs = med([r[label]["cpu_us_per_event"] / r["/v1"]["cpu_us_per_event"] for r in rounds
+                  if label in r and "/v1" in r and r["/v1"]["cpu_us_per_event"] > 0])
+        out.append(f"| {label} | `{dr['paths'][label]}` | {fmt(med([x['runs'][str(short)]['cpu_us_per_req'] for x in runs]))} "
+                   f"| {fmt(med([x['runs'][str(long_)]['cpu_us_per_req'] for x in runs]))} "
+                   f"| {fmt(med([x['cpu_us_per_event'] for x in runs]), 2)} | {fmt(vs, 2, '×')} |")
+    errs = sum(x["errors"] for r in rounds for d in r.values() for x in d["runs"].values())
+    return out + ["", f"Errors (non-2xx or socket) across these runs: {errs}.", ""]
 
 
 def fd_note(results):

@@ -2,6 +2,7 @@ using System.Net;
 using LlmProxy.Configuration;
 using LlmProxy.Doors.Anthropic;
 using LlmProxy.Doors.Classic;
+using LlmProxy.Doors.Ollama;
 using LlmProxy.Doors.OpenAi;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
@@ -75,6 +76,7 @@ internal static class ProxyApp
         builder.Services.AddClassicDoor();
         builder.Services.AddOpenAiDoor();
         builder.Services.AddAnthropicDoor();
+        builder.Services.AddOllamaDoor();
 
         configureBuilder?.Invoke(builder);
 
@@ -105,6 +107,7 @@ internal static class ProxyApp
         app.MapDocsApi();
         app.MapOpenAiDoor();
         app.MapAnthropicDoor();
+        app.MapOllamaDoor();
         configureEndpoints?.Invoke(app);
         return app;
     }

@@ -8,6 +8,14 @@ namespace LlmProxy.Http.Auth;
 internal sealed class RequiresProxyAuthMetadata
 {
     public static readonly RequiresProxyAuthMetadata Instance = new();
+
+    /// <summary>
+    /// Checked in key mode only: Ollama's routes, whose clients send no <c>Authorization</c> at all (docs/ollama.md,
+    /// Setup), so that without keys they work as Ollama does and with keys they are as closed as every other route.
+    /// </summary>
+    public static readonly RequiresProxyAuthMetadata KeyModeOnly = new() { OnlyWithKeys = true };
+
+    public bool OnlyWithKeys { get; private init; }
 }
 
 /// <summary>

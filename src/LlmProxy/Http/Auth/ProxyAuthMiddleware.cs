@@ -11,7 +11,8 @@ internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, 
     public Task InvokeAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata;
-        if (metadata?.GetMetadata<RequiresProxyAuthMetadata>() is null)
+        if (metadata?.GetMetadata<RequiresProxyAuthMetadata>() is not { } required
+            || (required.OnlyWithKeys && !auth.KeyMode))
         {
             return next(context);
         }
@@ -43,6 +44,14 @@ internal static class ProxyAuthEndpointExtensions
     public static TBuilder AcceptApiKeyHeader<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(AcceptsApiKeyHeaderMetadata.Instance);
+        return builder;
+    }
+
+    /// <summary>The same check, but only when API keys are configured; without keys the endpoints are open.</summary>
+    public static TBuilder RequireProxyAuthWhenKeysConfigured<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(RequiresProxyAuthMetadata.KeyModeOnly);
+        builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
         return builder;
     }
 }
