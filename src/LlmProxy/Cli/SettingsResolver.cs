@@ -128,9 +128,10 @@ internal static class SettingsResolver
             {
                 mentionsAuto = ModelProviderMap.Parse(mapText, widest).Mentions(ProviderNames.Auto);
             }
-            catch (FormatException e)
+            catch (FormatException)
             {
-                throw mapRaw!.Invalid(e.Message);
+                // Bad in every mode: say so with the names of the mode LLM_PROVIDER alone gives.
+                ValidateMap(mapRaw!, mapText, Known(null, discovery: provider == ProviderNames.Auto));
             }
             discovery = provider == ProviderNames.Auto || mentionsAuto;
         }
@@ -139,16 +140,21 @@ internal static class SettingsResolver
         {
             throw providerRaw!.Invalid($"'{provider}' is an upstream only discovery finds (set LLM_PROVIDER=auto, or name it in UPSTREAMS)");
         }
+        // Validated here (a bad map stops the start with exit 2); routing parses the same text once at start.
+        ValidateMap(mapRaw, mapText, known);
+        return (provider, mapText, discovery);
+    }
+
+    private static void ValidateMap(RawValue? raw, string text, List<string> known)
+    {
         try
         {
-            // Validated here (a bad map stops the start with exit 2); routing parses the same text once at start.
-            _ = ModelProviderMap.Parse(mapText, known);
+            _ = ModelProviderMap.Parse(text, known);
         }
         catch (FormatException e)
         {
-            throw mapRaw!.Invalid(e.Message);
+            throw raw!.Invalid(e.Message);
         }
-        return (provider, mapText, discovery);
     }
 
     /// <summary>The provider names routing accepts: stub, auto and the upstreams that may exist.</summary>
