@@ -21,6 +21,9 @@ public class UpstreamSelectionBenchmarks
     private ModelRouter? _router;
     private uint _rotation;
 
+    // Kept, as a door keeps it for its request: the route object is then really allocated, as in the proxy.
+    private RoutedUpstream? _lastRoute;
+
     [Params(1, 3, 10)]
     public int Upstreams { get; set; }
 
@@ -56,7 +59,7 @@ public class UpstreamSelectionBenchmarks
     [Benchmark]
     public int RouteChooseAndSlot()
     {
-        var route = _router!.Route("gpt-4o");
+        var route = _lastRoute = _router!.Route("gpt-4o");
         var index = CandidateSelector.Pick(route.Candidates, excluded: 0, ++_rotation);
         var gate = route.Candidates[index].Gate;
         // With a free slot the acquisition completes synchronously: no task, no wait.

@@ -43,6 +43,7 @@ internal static class ModelRoutingSetup
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<FailoverSender>();
         services.AddSingleton<ModelRouter>();
+        services.AddSingleton<ModelListing>();
         services.AddHostedService<UpstreamMonitor>();
         return services;
     }
