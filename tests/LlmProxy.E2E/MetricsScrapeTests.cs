@@ -17,17 +17,19 @@ public class MetricsScrapeTests
     public async Task A_scrape_after_mixed_traffic_passes_promtool_and_counts_what_was_sent()
     {
         // A rate limit far above what 127.0.0.1 sends here, so only the burst from 127.0.0.2 below is refused (429s).
+        // The map names the models whose labels are checked: only configured (or listed) names become model labels.
         await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string>
         {
             ["RATE_LIMIT_ENABLED"] = "true",
             ["RATE_LIMIT_MAX_REQUESTS"] = "1000",
+            ["MODEL_PROVIDER_MAP"] = "my-model=stub,quote\" back\\slash\nnewline ünïcode ✓=stub",
         });
 
         const int chats = 20;
         const int streams = 10;
         const int distinctModels = 150;
         var traffic = new List<Task<HttpStatusCode>>();
-        // A model name that needs escaping in the exposition, sent first so it is among the 100 names kept as themselves.
+        // A model name that needs escaping in the exposition.
         Assert.Equal(HttpStatusCode.OK, await SendAsync(proxy, Http.Post("proxy", Chat("quote\" back\\slash\nnewline ünïcode ✓"))));
         for (var i = 0; i < chats; i++)
         {
@@ -37,7 +39,7 @@ public class MetricsScrapeTests
         {
             traffic.Add(SendAsync(proxy, Http.Post("proxy/stream", Http.ValidChat)));
         }
-        // Client-chosen model names: more than the cap, and some that need escaping in the exposition.
+        // Client-chosen model names no list or setting knows: all of them are recorded as "other".
         for (var i = 0; i < distinctModels; i++)
         {
             traffic.Add(SendAsync(proxy, Http.Post("proxy", Chat($"model-{i}"))));
@@ -86,6 +88,7 @@ public class MetricsScrapeTests
             .Select(l => l.Split("model=\"")[1].Split("\",status=")[0])
             .ToHashSet();
         Assert.Contains("other", models);
+        Assert.DoesNotContain(models, m => m.StartsWith("model-", StringComparison.Ordinal));
         Assert.True(models.Count <= 101, $"{models.Count} model label values: the cap of 100 (+ other) did not hold");
         Assert.True(Sample(text, "process_resident_memory_bytes") > 1_000_000);
         Assert.True(Sample(text, "process_open_fds") > 0);

@@ -124,6 +124,8 @@ public class RequestLogTests
             ["LLM_PROVIDER"] = "ollama",
             ["OPENAI_COMPAT_BASE_URL"] = upstream.BaseUrl.ToString().TrimEnd('/'),
             ["LOG_REQUESTS"] = "true",
+            // Only configured (or listed) names become model labels.
+            ["MODEL_PROVIDER_MAP"] = "half=ollama",
         });
 
         using (var response = await proxy.Client.SendAsync(

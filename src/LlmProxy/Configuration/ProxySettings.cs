@@ -41,6 +41,11 @@ internal sealed class ProxySettings
         UpstreamConnectTimeout = other.UpstreamConnectTimeout;
         UpstreamTimeout = other.UpstreamTimeout;
         ShutdownTimeout = other.ShutdownTimeout;
+        Upstreams = other.Upstreams;
+        UpstreamOptionsByName = other.UpstreamOptionsByName;
+        ModelAliases = other.ModelAliases;
+        ModelRefreshInterval = other.ModelRefreshInterval;
+        QueueTimeout = other.QueueTimeout;
     }
 
     /// <summary>
@@ -52,7 +57,11 @@ internal sealed class ProxySettings
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8000;
 
-    /// <summary>The provider (upstream) for models no map entry names: <c>stub</c> or <c>ollama</c>.</summary>
+    /// <summary>
+    /// LLM_PROVIDER, lower-case: the upstream for models no map entry names — <c>stub</c>, <c>ollama</c>, an upstream
+    /// name, or <c>auto</c> (by the upstreams' model lists). The resolver makes it <c>auto</c> when UPSTREAMS is set
+    /// and LLM_PROVIDER is not.
+    /// </summary>
     public string DefaultProvider { get; init; } = "stub";
 
     /// <summary>MODEL_PROVIDER_MAP as given (already validated when it came from the command line); empty = no map.</summary>
@@ -85,6 +94,24 @@ internal sealed class ProxySettings
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(600);
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>UPSTREAMS / --upstream: the named model servers, in the order given (empty = the legacy single upstream).</summary>
+    public IReadOnlyList<UpstreamDefinition> Upstreams { get; init; } = [];
+
+    /// <summary>
+    /// UPSTREAM_&lt;NAME&gt;_* for upstreams that UPSTREAMS does not define: the legacy <c>ollama</c> and the servers
+    /// discovery may find. (Those of named upstreams are already in their <see cref="UpstreamDefinition"/>.)
+    /// </summary>
+    public IReadOnlyDictionary<string, UpstreamOptions> UpstreamOptionsByName { get; init; } = new Dictionary<string, UpstreamOptions>();
+
+    /// <summary>MODEL_ALIASES as given (validated when it came from the command line); empty = none.</summary>
+    public string ModelAliases { get; init; } = "";
+
+    /// <summary>MODEL_REFRESH_SECONDS: how often each upstream's model list is re-read; zero = only at start.</summary>
+    public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>QUEUE_TIMEOUT_SECONDS: the longest wait for a slot of an upstream at its max concurrency; zero = none.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The body limit in force for a request.</summary>
     public long EffectiveMaxRequestBytes => MaxRequestBytes > 0 ? MaxRequestBytes : BuiltInBodyCeilingBytes;
 
@@ -105,7 +132,11 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"RateLimitEnabled = {RateLimitEnabled}, RateLimitWindowSeconds = {RateLimitWindowSeconds}, ");
         text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, ApiKeys = ({ApiKeys.Count} set), ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamConnectTimeout = {UpstreamConnectTimeout.TotalSeconds} s, ");
-        text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s }}");
+        text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s, ");
+        text.Append(CultureInfo.InvariantCulture, $"Upstreams = [{string.Join("; ", Upstreams)}], ");
+        text.Append(CultureInfo.InvariantCulture, $"UpstreamOptions = [{string.Join("; ", UpstreamOptionsByName.Select(o => $"{o.Key}: {o.Value}"))}], ");
+        text.Append(CultureInfo.InvariantCulture, $"ModelAliases = {ModelAliases}, ModelRefreshInterval = {ModelRefreshInterval.TotalSeconds} s, ");
+        text.Append(CultureInfo.InvariantCulture, $"QueueTimeout = {QueueTimeout.TotalSeconds} s }}");
         return text.ToString();
     }
 }

@@ -67,9 +67,14 @@ internal static partial class ProxyHost
         var settings = app.Services.GetRequiredService<ProxySettings>();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? $"http://{settings.Host}:{settings.Port}";
-        var provider = settings.DefaultProvider == ProviderNames.Ollama
-            ? $"{settings.DefaultProvider} at {settings.OpenAiCompatBaseUrl.Authority}"
-            : settings.DefaultProvider;
+        var table = app.Services.GetRequiredService<RoutingTable>();
+        var provider = table.Mode switch
+        {
+            UpstreamMode.Named => $"{settings.DefaultProvider}; upstreams {string.Join(", ", settings.Upstreams.Select(u => $"{u.Name} at {u.BaseUrl.Authority}"))}",
+            UpstreamMode.Discovery => $"{settings.DefaultProvider}; looking for local model servers on ports {string.Join(", ", DiscoveryTargets.All.Where(t => t.Port != settings.Port).Select(t => t.Port))}",
+            _ when settings.DefaultProvider == ProviderNames.Ollama => $"{settings.DefaultProvider} at {settings.OpenAiCompatBaseUrl.Authority}",
+            _ => settings.DefaultProvider,
+        };
         if (settings.ModelProviderMap.Length > 0)
         {
             provider += ", with MODEL_PROVIDER_MAP";

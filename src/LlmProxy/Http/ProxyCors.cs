@@ -17,6 +17,8 @@ internal static class ProxyCors
     [
         RequestIds.HeaderName,
         "Retry-After",
+        // The upstream that answered (docs/upstreams.md): a browser app may show it.
+        "x-llm-upstream",
         RateLimitHeaders.Limit,
         RateLimitHeaders.Remaining,
         RateLimitHeaders.Reset,

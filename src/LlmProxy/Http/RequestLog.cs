@@ -29,7 +29,7 @@ internal sealed partial class RequestLog
         var durationMs = Math.Round(outcome.Duration.TotalMilliseconds, 3);
         var path = context.Request.Path.Value ?? "/";
         var client = context.Connection.RemoteIpAddress?.ToString();
-        Request(_logger, context.TraceIdentifier, context.Request.Method, path, outcome.Status, durationMs, outcome.Model, outcome.Provider, client);
+        Request(_logger, context.TraceIdentifier, context.Request.Method, path, outcome.Status, durationMs, outcome.Model, outcome.Provider, outcome.Attempts, client);
     }
 
     // With the JSON console formatter each placeholder becomes a field of State; the formatter adds timestamp and level.
@@ -37,7 +37,7 @@ internal sealed partial class RequestLog
         EventId = 1000,
         EventName = "request",
         Level = LogLevel.Information,
-        Message = "{Method} {Path} {Status} {DurationMs} ms request_id={RequestId} model={Model} provider={Provider} client={Client}")]
+        Message = "{Method} {Path} {Status} {DurationMs} ms request_id={RequestId} model={Model} provider={Provider} attempts={Attempts} client={Client}")]
     private static partial void Request(
         ILogger logger,
         string requestId,
@@ -47,5 +47,6 @@ internal sealed partial class RequestLog
         double durationMs,
         string? model,
         string? provider,
+        int attempts,
         string? client);
 }

@@ -22,10 +22,13 @@ internal sealed class RequestOutcome
     /// <summary>The model the client asked for, once a door has read it.</summary>
     public string? Model { get; set; }
 
-    /// <summary>The upstream (provider) the request was routed to, e.g. <c>stub</c> or <c>ollama</c>.</summary>
+    /// <summary>
+    /// The upstream the request went to, e.g. <c>stub</c>, <c>ollama</c> or a name of UPSTREAMS: the one whose answer (or
+    /// failure) the client got, after failover.
+    /// </summary>
     public string? Provider { get; set; }
 
-    /// <summary>How many times the request was sent to an upstream (connection retries included).</summary>
+    /// <summary>How many times the request was sent to an upstream (retries and failover included).</summary>
     public int Attempts { get; set; }
 
     /// <summary>Token usage as the upstream reported it (or the stub counted it); null when unknown.</summary>

@@ -11,9 +11,10 @@ namespace LlmProxy.Metrics;
 /// <item><see cref="TrackStream"/>: <c>llm_streams_in_flight</c> while an SSE answer is open.</item>
 /// <item><see cref="RateLimited"/>: <c>llm_rate_limited_requests_total</c>, called by the rate limiter on each 429 it sends.</item>
 /// </list>
-/// Model names come from clients, so they pass through a <see cref="LabelValueCap"/>: the first
+/// Model names come from clients: only the names the configuration and the upstreams' model lists know become label
+/// values (<see cref="LimitModelLabelsTo"/>), and those pass through a <see cref="LabelValueCap"/>: the first
 /// <see cref="MaxModelLabels"/> distinct names (of at most <see cref="MaxModelLabelLength"/> characters) are kept,
-/// the rest are recorded as <c>other</c>. Provider names come from the configuration and are bounded already.
+/// the rest are recorded as <c>other</c>. Provider (upstream) names come from the configuration and are bounded already.
 /// </summary>
 internal sealed class LlmMetrics
 {
@@ -36,6 +37,7 @@ internal sealed class LlmMetrics
     private readonly Counter _completionTokens;
     private readonly GaugeChild _streamsInFlight;
     private readonly CounterChild _rateLimited;
+    private Func<string, bool>? _isKnownModel;
 
     public LlmMetrics(MetricsRegistry registry)
     {
@@ -62,13 +64,22 @@ internal sealed class LlmMetrics
     public int KeptModelCount => _models.KeptCount;
 
     /// <summary>
+    /// From now on a model name is a label value only when <paramref name="isKnownModel"/> says the configuration or
+    /// an upstream's model list names it (docs/operations.md, Label values are bounded); any other name is
+    /// <c>other</c>, so junk names never take the places of real ones. Routing calls this once at start.
+    /// </summary>
+    public void LimitModelLabelsTo(Func<string, bool> isKnownModel) => Volatile.Write(ref _isKnownModel, isKnownModel);
+
+    /// <summary>
     /// The series of a provider and model, created on first use and cached; <paramref name="model"/> may be any
     /// client-sent name (capped, see the class summary) or null when unknown (recorded as <c>unknown</c>).
     /// </summary>
     public LlmModelMetrics For(string provider, string? model)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        var modelLabel = model is null ? UnknownModel : _models.Apply(model);
+        var modelLabel = model is null ? UnknownModel
+            : Volatile.Read(ref _isKnownModel) is { } isKnown && !isKnown(model) ? LabelValueCap.Other
+            : _models.Apply(model);
         var key = (provider, modelLabel);
         return _byModel.TryGetValue(key, out var metrics)
             ? metrics

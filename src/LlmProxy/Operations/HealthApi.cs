@@ -1,11 +1,12 @@
 using System.Text.Json.Serialization;
 using LlmProxy.Configuration;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Operations;
 
 /// <summary>
-/// <c>GET /healthz</c> (docs/operations.md, Health): 200 "ok", or 503 "draining" while shutting down; uptime, version
-/// and the non-secret settings. Never limited, no auth.
+/// <c>GET /healthz</c> (docs/operations.md, Health): 200 "ok" (or "degraded" when an upstream is down), 503
+/// "draining" while shutting down; uptime, version, the non-secret settings and the upstreams. Never limited, no auth.
 /// </summary>
 internal static class HealthApi
 {
@@ -25,8 +26,8 @@ internal static class HealthApi
     }
 }
 
-/// <summary>What /healthz reports: uptime, version and the non-secret settings; draining on shutdown.</summary>
-internal sealed class HealthState(ProxySettings settings, TimeProvider time)
+/// <summary>What /healthz reports: uptime, version, the non-secret settings and the upstreams; draining on shutdown.</summary>
+internal sealed class HealthState(ProxySettings settings, TimeProvider time, UpstreamPool upstreams)
 {
     private readonly long _startTimestamp = time.GetTimestamp();
     private volatile bool _draining;
@@ -36,13 +37,21 @@ internal sealed class HealthState(ProxySettings settings, TimeProvider time)
     /// <summary>Called once when the host starts stopping (SIGTERM/SIGINT): /healthz turns 503 "draining".</summary>
     public void MarkDraining() => _draining = true;
 
-    public HealthResponse Report() => new(
-        Status: _draining ? "draining" : "ok",
-        UptimeSeconds: Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3),
-        Version: ProxyVersion.Text,
-        RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests),
-        Logging: new HealthLogging(settings.LogRequests, settings.LogLevel),
-        Cors: new HealthCors(settings.CorsAllowOrigins));
+    public HealthResponse Report()
+    {
+        var statuses = upstreams.Statuses();
+        // Degraded, not failing: the proxy still serves (other upstreams, the stub, its own routes), so an orchestrator
+        // must not restart it because a model server behind it is off.
+        var status = _draining ? "draining" : statuses.Any(u => u.State == "down") ? "degraded" : "ok";
+        return new(
+            Status: status,
+            UptimeSeconds: Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3),
+            Version: ProxyVersion.Text,
+            RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests),
+            Logging: new HealthLogging(settings.LogRequests, settings.LogLevel),
+            Cors: new HealthCors(settings.CorsAllowOrigins),
+            Upstreams: [.. statuses.Select(u => new HealthUpstream(u.Name, u.Url, u.State, u.Models, u.InFlight, u.Queued))]);
+    }
 }
 
 internal sealed record HealthResponse(
@@ -51,7 +60,11 @@ internal sealed record HealthResponse(
     string Version,
     HealthRateLimit RateLimit,
     HealthLogging Logging,
-    HealthCors Cors);
+    HealthCors Cors,
+    IReadOnlyList<HealthUpstream>? Upstreams = null);
+
+/// <summary>One upstream: its URL without user info, <c>up</c>/<c>down</c>/<c>unknown</c>, its model count (null while unknown), its load.</summary>
+internal sealed record HealthUpstream(string Name, string Url, string State, int? Models, int InFlight, int Queued);
 
 internal sealed record HealthRateLimit(bool Enabled, int WindowSeconds, int MaxRequests);
 

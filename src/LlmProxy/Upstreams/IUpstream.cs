@@ -23,7 +23,12 @@ internal interface IUpstream
 /// the few facts read from them. <paramref name="Body"/> lives in a buffer the door owns for the whole request.
 /// </summary>
 /// <param name="IncludeUsage">The client asked for the usage chunk (<c>stream_options.include_usage</c>).</param>
-internal sealed record UpstreamRequest(UpstreamEndpoint Endpoint, string Model, bool Stream, bool IncludeUsage, ReadOnlyMemory<byte> Body);
+/// <param name="HeadersTimeout">
+/// Set by failover: what is left of the request's one wait for an answer's head (UPSTREAM_TIMEOUT_SECONDS counts from the
+/// first attempt); null = the whole of it.
+/// </param>
+internal sealed record UpstreamRequest(UpstreamEndpoint Endpoint, string Model, bool Stream, bool IncludeUsage, ReadOnlyMemory<byte> Body,
+    TimeSpan? HeadersTimeout = null);
 
 /// <summary>The OpenAI-compatible endpoints an upstream serves (docs/api.md, OpenAI routes).</summary>
 internal enum UpstreamEndpoint
@@ -48,16 +53,17 @@ internal static class UpstreamEndpoints
     public static string Route(this UpstreamEndpoint endpoint) => "/v1/" + endpoint.UpstreamPath();
 }
 
-/// <summary>Registration of the upstreams: the one connection pool, the client over it, and every <see cref="IUpstream"/>.</summary>
+/// <summary>
+/// Registration of what every upstream shares: the one connection pool and the client over it, and the stub. The
+/// HTTP upstreams themselves (<see cref="OpenAiCompatUpstream"/>, one per server) are made by routing's upstream pool.
+/// </summary>
 internal static class UpstreamsSetup
 {
     public static IServiceCollection AddUpstreams(this IServiceCollection services)
     {
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton<UpstreamClient>();
-        services.AddSingleton<OpenAiCompatUpstream>();
-        services.AddSingleton<IUpstream>(s => s.GetRequiredService<OpenAiCompatUpstream>());
-        services.AddSingleton<IUpstream, StubUpstream>();
+        services.AddSingleton<StubUpstream>();
         return services;
     }
 }

@@ -11,12 +11,19 @@ internal sealed class IdleTimeout : IDisposable
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _clientAborted;
 
-    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted)
+    /// <param name="interval">The longest silence.</param>
+    /// <param name="clientAborted">The client's request token.</param>
+    /// <param name="firstDue">
+    /// When the first silence ends, if sooner than <paramref name="interval"/>: a failover attempt gets what is left
+    /// of the request's one wait for an answer's head (docs/upstreams.md, Failover). Every <see cref="Touch"/> then
+    /// restarts the full interval.
+    /// </param>
+    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted, TimeSpan? firstDue = null)
     {
         Interval = interval;
         _clientAborted = clientAborted;
         _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        _source.CancelAfter(interval);
+        _source.CancelAfter(firstDue is { } due && due < interval ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : interval);
     }
 
     public TimeSpan Interval { get; }

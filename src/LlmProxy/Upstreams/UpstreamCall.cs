@@ -20,24 +20,35 @@ internal sealed partial class UpstreamCall : IDisposable
     private readonly ILogger _logger;
     private readonly LlmModelMetrics? _metrics;
     private readonly RequestOutcome _outcome;
+    private readonly UpstreamHealth? _health;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private IUpstreamSlot? _slot;
     private long _firstByte;
     private bool _ended;
     private bool _disposed;
 
-    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger)
+    /// <param name="provider">The upstream's name.</param>
+    /// <param name="request">What is sent; its <see cref="UpstreamRequest.HeadersTimeout"/> bounds the wait for the answer's head.</param>
+    /// <param name="context">The client's request.</param>
+    /// <param name="idleTimeout">UPSTREAM_TIMEOUT_SECONDS: the longest silence.</param>
+    /// <param name="metrics">The (upstream, model) series, or null to record nothing.</param>
+    /// <param name="logger">For the debug line at the end of the call.</param>
+    /// <param name="health">The upstream's health, told how the call went; null for an upstream without one (the stub).</param>
+    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger,
+        UpstreamHealth? health = null)
     {
         Provider = provider;
         Model = request.Model;
         Endpoint = request.Endpoint.UpstreamPath();
         Stream = request.Stream;
         Context = context;
-        Idle = new IdleTimeout(idleTimeout, context.RequestAborted);
+        Idle = new IdleTimeout(idleTimeout, context.RequestAborted, request.HeadersTimeout);
         _outcome = RequestOutcome.Of(context);
         _metrics = metrics;
         _logger = logger;
         // Counted until disposed: what Ollama's /api/ps lists as the models running now (docs/ollama.md, Model routes).
         _metrics?.CallStarted();
+        _health = health;
     }
 
     public string Provider { get; }
@@ -68,11 +79,18 @@ internal sealed partial class UpstreamCall : IDisposable
 
     public UpstreamOutcome Outcome { get; private set; }
 
+    /// <summary>
+    /// Holds <paramref name="slot"/> (a place under the upstream's max concurrency) until the call ends: a streamed
+    /// answer keeps it to its last event.
+    /// </summary>
+    public void Hold(IUpstreamSlot slot) => _slot = slot;
+
     /// <summary>The upstream answered 2xx: its response is the answer to relay.</summary>
     public void Answered(HttpResponseMessage response)
     {
         Response = response;
         Status = (int)response.StatusCode;
+        _health?.Succeeded();
         if (!Stream)
         {
             OnFirstByte();
@@ -133,6 +151,11 @@ internal sealed partial class UpstreamCall : IDisposable
         }
         _ended = true;
         Outcome = outcome;
+        ReleaseSlot();
+        if (_health is not null)
+        {
+            ReportHealth(_health, outcome);
+        }
         if (_metrics is not null && ErrorKind(Status, outcome, modelNotFound) is { } kind)
         {
             _metrics.UpstreamError(kind);
@@ -151,8 +174,32 @@ internal sealed partial class UpstreamCall : IDisposable
             _disposed = true;
             _metrics?.CallEnded();
         }
+        ReleaseSlot();
         Response?.Dispose();
         Idle.Dispose();
+    }
+
+    private void ReleaseSlot() => Interlocked.Exchange(ref _slot, null)?.Release();
+
+    /// <summary>
+    /// What the call says about the upstream's health (docs/upstreams.md, Health): no connection, a silence, a broken
+    /// stream or a 5xx are failures; an answer of a live server (2xx, a 4xx) is a success; a 429 (busy, alive) and a
+    /// client that left say nothing.
+    /// </summary>
+    private void ReportHealth(UpstreamHealth health, UpstreamOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case UpstreamOutcome.Unreachable or UpstreamOutcome.Timeout or UpstreamOutcome.FailedMidStream:
+                health.Failed(Failure?.Message ?? outcome.ToString());
+                break;
+            case UpstreamOutcome.UpstreamError when Status >= 500:
+                health.Failed(Failure?.Message ?? $"status {Status}");
+                break;
+            case UpstreamOutcome.UpstreamError when Status != 429 && Status != 0:
+                health.Succeeded();
+                break;
+        }
     }
 
     /// <summary>The <c>kind</c> label of a failed call; null when the call did not fail (or the client left).</summary>
@@ -167,6 +214,7 @@ internal sealed partial class UpstreamCall : IDisposable
         UpstreamOutcome.UpstreamError when status >= 500 => UpstreamErrorKind.ServerError,
         // A 2xx whose body was not the API's answer (an error object in a 200, a body that is not a completion).
         UpstreamOutcome.UpstreamError => UpstreamErrorKind.InvalidResponse,
+        UpstreamOutcome.QueueTimeout => UpstreamErrorKind.QueueTimeout,
         _ => null,
     };
 

@@ -35,7 +35,15 @@ internal static class UpstreamHeaders
     public static bool IsDropped(string name) => Dropped.Contains(name);
 
     /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization (docs/api.md, Upstream requests).</summary>
-    public static void Apply(HttpContext context, HttpRequestMessage request, bool clientKeyConsumed, string? upstreamApiKey)
+    /// <param name="context">The client's request.</param>
+    /// <param name="request">The request to the upstream.</param>
+    /// <param name="clientKeyConsumed">The proxy's API keys are on: the client's Authorization was the proxy's, never forwarded.</param>
+    /// <param name="upstreamApiKey">The upstream's key, if it has one.</param>
+    /// <param name="keyOverridesClient">
+    /// A named upstream's own key (UPSTREAM_&lt;NAME&gt;_API_KEY) is always sent; the legacy OPENAI_COMPAT_API_KEY only
+    /// when the client's header is not forwarded (docs/upstreams.md, Keys).
+    /// </param>
+    public static void Apply(HttpContext context, HttpRequestMessage request, bool clientKeyConsumed, string? upstreamApiKey, bool keyOverridesClient = false)
     {
         var inbound = context.Request.Headers;
         var connectionTokens = inbound.Connection;
@@ -56,7 +64,11 @@ internal static class UpstreamHeaders
         // The inbound Authorization is forwarded, unless the proxy consumed it (API keys) or there is
         // none; then OPENAI_COMPAT_API_KEY, when set, goes as a Bearer token.
         var authorization = inbound.Authorization;
-        if (!clientKeyConsumed && authorization.Count > 0 && !StringValues.IsNullOrEmpty(authorization))
+        if (keyOverridesClient && !string.IsNullOrEmpty(upstreamApiKey))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + upstreamApiKey);
+        }
+        else if (!clientKeyConsumed && authorization.Count > 0 && !StringValues.IsNullOrEmpty(authorization))
         {
             request.Headers.TryAddWithoutValidation("Authorization", (IEnumerable<string?>)authorization);
         }

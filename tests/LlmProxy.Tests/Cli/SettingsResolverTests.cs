@@ -38,6 +38,10 @@ public class SettingsResolverTests
         "UPSTREAM_CONNECT_TIMEOUT_SECONDS" => s.UpstreamConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         "UPSTREAM_TIMEOUT_SECONDS" => s.UpstreamTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         "SHUTDOWN_TIMEOUT_SECONDS" => s.ShutdownTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        "UPSTREAMS" => string.Join(",", s.Upstreams.Select(u => $"{u.Name}={u.BaseUrl.AbsoluteUri}")),
+        "MODEL_ALIASES" => string.Join(",", ModelAliases.Parse(s.ModelAliases).Targets.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}>{a.Value}")),
+        "MODEL_REFRESH_SECONDS" => s.ModelRefreshInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        "QUEUE_TIMEOUT_SECONDS" => s.QueueTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         _ => throw new ArgumentOutOfRangeException(nameof(env), env, null),
     };
 
@@ -62,6 +66,10 @@ public class SettingsResolverTests
         { "UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", ["1", "2.5", "3"], "10", ["1", "2.5", "3"] },
         { "UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", ["7", "8", "9"], "600", ["7", "8", "9"] },
         { "SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", ["0", "5", "6"], "30", ["0", "5", "6"] },
+        { "UPSTREAMS", "--upstream", ["a=http://h1:1/v1", "b=http://h2/v1/, c-2=https://h3/v1", "d=http://h4:4"], "", ["a=http://h1:1/v1/", "b=http://h2/v1/,c-2=https://h3/v1/", "d=http://h4:4/"] },
+        { "MODEL_ALIASES", "--model-aliases", ["a=b", " c = d , e=f:latest,", "g=h"], "", ["a>b", "c>d,e>f:latest", "g>h"] },
+        { "MODEL_REFRESH_SECONDS", "--model-refresh-seconds", ["0", "5", "1.5"], "30", ["0", "5", "1.5"] },
+        { "QUEUE_TIMEOUT_SECONDS", "--queue-timeout-seconds", ["0", "7", "2.5"], "30", ["0", "7", "2.5"] },
     };
 
     [Theory]
@@ -129,6 +137,12 @@ public class SettingsResolverTests
         { "UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", "soon" },
         { "SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", "-1" },
         { "PROXY_API_KEYS_FILE", "--api-keys-file", "/nonexistent/keys.txt" },
+        { "LLM_PROVIDER", "--provider", "lmstudio" },
+        { "UPSTREAMS", "--upstream", "gpu" },
+        { "MODEL_ALIASES", "--model-aliases", "a=a" },
+        { "MODEL_ALIASES", "--model-aliases", "a=b,b=c" },
+        { "MODEL_REFRESH_SECONDS", "--model-refresh-seconds", "-1" },
+        { "QUEUE_TIMEOUT_SECONDS", "--queue-timeout-seconds", "soon" },
     };
 
     [Theory]

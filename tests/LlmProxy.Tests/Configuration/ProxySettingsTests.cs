@@ -14,6 +14,8 @@ public class ProxySettingsTests
             ApiKeys = ["sk-proxy-5ecret-a", "sk-proxy-5ecret-b"],
             OpenAiCompatBaseUrl = new Uri("http://user:pa55word@models.internal:11434/v1/"),
             RateLimitMaxRequests = 77,
+            Upstreams = [new UpstreamDefinition("gpu", new Uri("http://me:pa55word@gpu-box:8000/v1"), new UpstreamOptions { ApiKey = "sk-gpu-5ecret", Priority = 3 })],
+            UpstreamOptionsByName = new Dictionary<string, UpstreamOptions> { ["ollama"] = new() { ApiKey = "sk-ollama-5ecret" } },
         };
 
         var text = settings.ToString();
@@ -24,6 +26,8 @@ public class ProxySettingsTests
         Assert.Contains("ApiKeys = (2 set)", text, StringComparison.Ordinal);
         Assert.Contains("models.internal:11434", text, StringComparison.Ordinal);
         Assert.Contains("RateLimitMaxRequests = 77", text, StringComparison.Ordinal);
+        Assert.Contains("gpu=http://gpu-box:8000/v1", text, StringComparison.Ordinal);
+        Assert.Contains("Priority = 3", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,6 +60,8 @@ public class ProxySettingsTests
         _ when type == typeof(Uri) => new Uri("http://copy.test/v1/"),
         _ when type == typeof(IReadOnlyList<string>) => new[] { "x-" + name },
         _ when type == typeof(LogFormat) => LogFormat.Text,
+        _ when type == typeof(IReadOnlyList<UpstreamDefinition>) => new[] { new UpstreamDefinition("x", new Uri("http://copy.test/v1/")) },
+        _ when type == typeof(IReadOnlyDictionary<string, UpstreamOptions>) => new Dictionary<string, UpstreamOptions> { ["x"] = new() { Priority = 1 } },
         _ => throw new InvalidOperationException($"{name}: no test value for {type}; add one here"),
     };
 }

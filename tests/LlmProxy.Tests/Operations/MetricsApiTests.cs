@@ -42,7 +42,8 @@ public class MetricsApiTests
     [Fact]
     public async Task Requests_are_counted_by_route_template_and_unmatched_paths_share_one_label()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        // The map names the model: only configured (or listed) names become model labels.
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "my-model=stub" });
         for (var i = 0; i < 3; i++)
         {
             using var ok = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat));
@@ -81,7 +82,7 @@ public class MetricsApiTests
     [Fact]
     public async Task A_stream_counts_its_time_to_first_token_and_leaves_no_stream_in_flight()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "my-model=stub" });
         using (var stream = await proxy.Client.SendAsync(Requests.Post("/proxy/stream", Requests.ValidChat)))
         {
             Assert.Equal(HttpStatusCode.OK, stream.StatusCode);

@@ -50,16 +50,16 @@ internal sealed class AnthropicMessagesHandler(JsonBodyGate bodies, ModelRouter 
     }
 
     /// <summary>
-    /// The one place the door routes and sends: the model → an upstream, the request → its OpenAI body (with the
-    /// upstream's own model name, once routing maps one) → the upstream call.
+    /// The one place the door routes and sends: the model → a route (docs/upstreams.md, Routing), the request → its
+    /// OpenAI body with the model the route sends (the target of a MODEL_ALIASES alias) → the upstream call.
     /// </summary>
     private async Task<UpstreamCall> SendAsync(HttpContext context, AnthropicRequest request, ArrayPoolBufferWriter<byte> buffer)
     {
         var upstream = router.Route(request.Model);
         RequestOutcome.Of(context).Provider = upstream.Name;
-        request.WriteOpenAiBody(buffer, upstreamModel: null);
+        request.WriteOpenAiBody(buffer, upstreamModel: upstream.Model);
         // A streamed request asks for the usage chunk (stream_options.include_usage): it feeds the final message_delta.
-        return await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, request.Stream,
+        return await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, request.Stream,
             IncludeUsage: request.Stream, buffer.WrittenMemory), context);
     }
 

@@ -48,9 +48,10 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
         var outcome = RequestOutcome.Of(context);
         outcome.Model = request.Model;
         outcome.Provider = upstream.Name;
-        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(request.Model, request.Messages, stream), UpstreamJsonContext.Default.UpstreamChatRequest);
+        // The body is the proxy's own: it names the model to send (an alias's target) from the start.
+        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(upstream.Model, request.Messages, stream), UpstreamJsonContext.Default.UpstreamChatRequest);
         using var scope = stream ? metrics.TrackStream() : default;
-        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: false, upstreamBody), context);
+        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, stream, IncludeUsage: false, upstreamBody), context);
         var failure = call.Failure;
         if (failure is null)
         {
