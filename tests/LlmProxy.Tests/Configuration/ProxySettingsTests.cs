@@ -14,6 +14,7 @@ public class ProxySettingsTests
             ApiKeys = ["sk-proxy-5ecret-a", "sk-proxy-5ecret-b"],
             OpenAiCompatBaseUrl = new Uri("http://user:pa55word@models.internal:11434/v1/"),
             RateLimitMaxRequests = 77,
+            RedisUrl = RedisUrl.Parse("redis://proxy:redis-5ecret@cache:6380/1"),
         };
 
         var text = settings.ToString();
@@ -24,6 +25,7 @@ public class ProxySettingsTests
         Assert.Contains("ApiKeys = (2 set)", text, StringComparison.Ordinal);
         Assert.Contains("models.internal:11434", text, StringComparison.Ordinal);
         Assert.Contains("RateLimitMaxRequests = 77", text, StringComparison.Ordinal);
+        Assert.Contains("RedisUrl = redis://proxy:***@cache:6380/1", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,6 +58,8 @@ public class ProxySettingsTests
         _ when type == typeof(Uri) => new Uri("http://copy.test/v1/"),
         _ when type == typeof(IReadOnlyList<string>) => new[] { "x-" + name },
         _ when type == typeof(LogFormat) => LogFormat.Text,
+        _ when type == typeof(RedisUrl) => RedisUrl.Parse("redis://copy.test:6380/2"),
+        _ when type == typeof(StoreFailureMode) => StoreFailureMode.Closed,
         _ => throw new InvalidOperationException($"{name}: no test value for {type}; add one here"),
     };
 }

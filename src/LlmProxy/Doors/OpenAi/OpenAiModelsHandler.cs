@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 using LlmProxy.Upstreams;
 
@@ -9,7 +10,7 @@ namespace LlmProxy.Doors.OpenAi;
 /// GET /v1/models (docs/api.md, OpenAI routes): the exact model names of MODEL_PROVIDER_MAP plus the upstream's own
 /// list when some route leads there and it answers, deduplicated by id, always <c>{"object":"list","data":[...]}</c>
 /// with id, object, created and owned_by on every entry. An unreachable or failing upstream shrinks the list; it never
-/// fails it.
+/// fails it. An API key with <c>models=</c> sees only the models it may use.
 /// </summary>
 internal sealed partial class OpenAiModelsHandler(ModelRouter router, OpenAiCompatUpstream upstream, TimeProvider time, ILogger<OpenAiModelsHandler> logger)
 {
@@ -30,6 +31,7 @@ internal sealed partial class OpenAiModelsHandler(ModelRouter router, OpenAiComp
                 entries.Add(new ModelEntry(model, "model", _started, router.ProviderNameFor(model)));
             }
         }
+        entries.RemoveAll(e => !ModelAccess.Allows(context, e.Id));
         context.Response.StatusCode = 200;
         await context.Response.WriteAsJsonAsync(new ModelList("list", entries), OpenAiJsonContext.Default.ModelList, contentType: null, context.RequestAborted);
     }

@@ -1,64 +1,69 @@
-using System.Security.Cryptography;
-using System.Text;
 using LlmProxy.Configuration;
 
 namespace LlmProxy.Http.Auth;
 
-/// <summary>Endpoint metadata: the route needs the proxy's auth check (docs/api.md, Auth).</summary>
+/// <summary>Endpoint metadata: the route needs the proxy's auth check (docs/api.md, Authentication).</summary>
 internal sealed class RequiresProxyAuthMetadata
 {
     public static readonly RequiresProxyAuthMetadata Instance = new();
 }
 
-/// <summary>
-/// The auth decision (docs/api.md, Auth). Default mode: an <c>Authorization</c> header must be present. Key mode
-/// (PROXY_API_KEYS / PROXY_API_KEYS_FILE): it must be <c>Bearer &lt;key&gt;</c> for a configured key. Keys are kept only as
-/// SHA-256 digests and compared with <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the content nor
-/// the length of a key leaks through timing.
-/// </summary>
-internal sealed class ProxyAuth
+/// <summary>What the auth check decided about one request.</summary>
+/// <param name="Key">The matched key's entry (key mode, accepted); null otherwise.</param>
+/// <param name="Problem">Null when the request may go on; otherwise the 401 detail (never echoes what was presented).</param>
+/// <param name="WrongCredential">A credential was presented and was not an accepted key (counted against the address).</param>
+internal readonly record struct AuthVerdict(ApiKeyEntry? Key, string? Problem, bool WrongCredential)
 {
-    private readonly byte[][] _keyDigests;
+    public static readonly AuthVerdict Allowed = new(null, null, false);
+}
 
-    public ProxyAuth(ProxySettings settings)
+/// <summary>
+/// The one auth decision (docs/api.md, Authentication). Default mode: an <c>Authorization</c> header must be present.
+/// Key mode (PROXY_API_KEYS and/or PROXY_API_KEYS_FILE): it must be <c>Bearer &lt;key&gt;</c> for a key of the current
+/// table (<see cref="ApiKeyTable.Find"/>: SHA-256 digests compared in constant time), and the request carries the
+/// key's entry from then on (<see cref="ApiKeyEntry.Of"/>: its name, limits and models).
+/// </summary>
+/// <remarks>
+/// A door whose clients send their key in another header (Anthropic's <c>x-api-key</c>) extends
+/// <see cref="PresentedKey"/>, so every door keeps this one decision and the throttling of wrong keys.
+/// </remarks>
+internal sealed class ProxyAuth(ProxySettings settings, IApiKeySource keys)
+{
+    private const string BearerScheme = "Bearer ";
+
+    public bool KeyMode { get; } = settings.ApiKeysEnabled;
+
+    public AuthVerdict Check(HttpRequest request)
     {
-        _keyDigests = settings.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
-    }
-
-    public bool KeyMode => _keyDigests.Length > 0;
-
-    /// <summary>Null when allowed; otherwise the 401 detail (which never echoes the presented value).</summary>
-    public string? Check(HttpRequest request, out string? clientKeyDigest)
-    {
-        clientKeyDigest = null;
         var header = request.Headers.Authorization;
         if (header.Count == 0 || string.IsNullOrWhiteSpace(header[0]))
         {
-            return "Missing Authorization header";
+            return new AuthVerdict(null, "Missing Authorization header", WrongCredential: false);
         }
         if (!KeyMode)
         {
-            return null;
+            return AuthVerdict.Allowed;
         }
+        if (!PresentedKey(header, out var presented))
+        {
+            return new AuthVerdict(null, "Authorization must be 'Bearer <api key>'", WrongCredential: true);
+        }
+        // The table is read once: a reload during this request cannot change which table it was checked against.
+        return keys.Current.Find(presented) is { } entry
+            ? new AuthVerdict(entry, null, false)
+            : new AuthVerdict(null, "Invalid API key", WrongCredential: true);
+    }
+
+    /// <summary>The key of exactly one <c>Authorization: Bearer &lt;key&gt;</c> header (the scheme in any case).</summary>
+    private static bool PresentedKey(Microsoft.Extensions.Primitives.StringValues header, out ReadOnlySpan<char> key)
+    {
+        key = default;
         var value = header[0]!;
-        const string scheme = "Bearer ";
-        if (header.Count != 1 || !value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        if (header.Count != 1 || !value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
         {
-            return "Authorization must be 'Bearer <api key>'";
+            return false;
         }
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(value.AsSpan(scheme.Length).Trim().ToString()), digest);
-        var match = false;
-        foreach (var known in _keyDigests)
-        {
-            // No early exit: every key is compared, so the time does not tell which one matched.
-            match |= CryptographicOperations.FixedTimeEquals(known, digest);
-        }
-        if (!match)
-        {
-            return "Invalid API key";
-        }
-        clientKeyDigest = Convert.ToHexString(digest[..8]);
-        return null;
+        key = value.AsSpan(BearerScheme.Length).Trim();
+        return true;
     }
 }
