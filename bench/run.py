@@ -9,7 +9,8 @@ Steps (--only picks some): headline (CPU per request vs nginx and the bare forwa
 streams), growth (cost against connections), latency (streaming time to first event and gaps), scale (1,000 /
 5,000 / 10,000 streams held open: RSS, KB per stream, CPU per relayed event), doors (CPU per streamed event of
 each translating front door beside /v1, through the binary), footprint (binary size, cold start,
-CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, micro (BenchmarkDotNet); then the
+CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, limits (the rate limit counted in
+memory or in Redis, beside no limit: CPU per request and added latency), micro (BenchmarkDotNet); then the
 budget step marks every budget met or missed. Rewrites docs/BENCHMARKS.md, docs/benchmarks.svg and
 docs/benchmarks-growth.svg.
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
+from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, limit_steps, markdown, micro, proc, stream_steps  # noqa: E402
 from benchlib.servers import Pinning  # noqa: E402
 
 # build.sh's LLMPROXY_ARTIFACTS moves the published binaries (and so what is measured and where results go).
@@ -41,7 +42,7 @@ ARTIFACTS = Path(os.environ.get("LLMPROXY_ARTIFACTS") or ROOT / "artifacts")
 ART = ARTIFACTS / "bench"
 STEPS = [("headline", http_steps.headline), ("growth", http_steps.growth), ("latency", stream_steps.latency),
          ("scale", stream_steps.scale), ("doors", door_steps.doors), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
-         ("leak", footprint_steps.leak), ("micro", micro.micro)]
+         ("leak", footprint_steps.leak), ("limits", limit_steps.limits), ("micro", micro.micro)]
 ALIASES = {"nonstreaming": {"headline"}, "streaming": {"latency", "scale", "doors"}}
 
 

@@ -256,6 +256,37 @@ def micro(results):
     return out + [""]
 
 
+def limits(results):
+    lim = results.get("limits")
+    if not lim:
+        return []
+    a = results.get("args", {})
+    out = ["## Rate limits: in memory or shared in Redis", "",
+           f"`{lim['path']}` through the same binary four ways, every target in every round ({a.get('rounds')} rounds "
+           f"of {a.get('duration')} s): no limit; `RATE_LIMIT_ENABLED` with a limit no run reaches, counted in the "
+           f"process; the same counted in Redis (`REDIS_URL`, redis-server {lim.get('redis_version')} on loopback, "
+           "pinned with the servers: one `EVALSHA` per request); and Redis with a token limit as well (a second script "
+           "call per request, after the response, to debit its usage). *Saturated*: 16 connections as fast as wrk can; "
+           f"*paced*: 16 connections pausing {a.get('pace_ms')} ms between requests. Medians over rounds; ratios and "
+           "differences are medians of each round's own.", "",
+           "| target | req/s | proxy CPU µs/req | redis-server CPU µs/req | proxy CPU vs in-memory | paced p50 | paced p99 "
+           "| added p99 vs in-memory | saturated p99 |", "|---|---|---|---|---|---|---|---|---|"]
+    base = "in-memory limiter"
+    for label in lim["scenarios"]:
+        redis_cpu = metric(lim, label, "saturated", "redis_cpu_us_per_req")
+        out.append(f"| {label} | {fmt(metric(lim, label, 'saturated', 'rps'), 0)} "
+                   f"| {fmt(metric(lim, label, 'saturated', 'cpu_us_per_req'))} | {fmt(redis_cpu) if 'Redis' in label else '—'} "
+                   f"| {fmt(ratio(lim, label, base, 'saturated', 'cpu_us_per_req'), 2, '×')} "
+                   f"| {fmt(metric(lim, label, 'paced', 'p50_ms'), 3, ' ms')} | {fmt(metric(lim, label, 'paced', 'p99_ms'), 3, ' ms')} "
+                   f"| {fmt(diff(lim, label, base, 'paced', 'p99_ms'), 3, ' ms')} "
+                   f"| {fmt(metric(lim, label, 'saturated', 'p99_ms'), 3, ' ms')} |")
+    errs = sum(r[lb][m]["errors"] for r in lim["rounds"] for lb in r for m in r[lb])
+    calls = lim.get("redis_calls", {})
+    out += ["", f"Errors (non-2xx or socket) across these runs: {errs}. Script calls Redis ran in the step: "
+            f"{calls.get('evalsha', 0):,} `EVALSHA`, {calls.get('eval', 0):,} `EVAL`."]
+    return out + [""]
+
+
 def profile(results):
     prof = results.get("profile")
     if not prof:
@@ -269,7 +300,7 @@ def profile(results):
 
 def render(results, charts, with_notes=True):
     out = header(results, charts)
-    for section in (headline, growth, streaming, doors, footprint, gc, leak, micro, profile):
+    for section in (headline, growth, streaming, doors, footprint, gc, leak, limits, micro, profile):
         out += section(results)
     if with_notes and NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]

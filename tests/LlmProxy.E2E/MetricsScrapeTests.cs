@@ -76,7 +76,7 @@ public class MetricsScrapeTests
         Assert.Equal(streams, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy/stream\",status=\"200\"}"));
         Assert.Equal(1, Sample(text, "http_requests_total{method=\"GET\",path=\"unmatched\",status=\"404\"}"));
         Assert.Equal(3, Sample(text, "http_requests_total{method=\"POST\",path=\"/proxy\",status=\"429\"}"));
-        Assert.Equal(3, Sample(text, "llm_rate_limited_requests_total"));
+        Assert.Equal(3, Sample(text, "llm_rate_limited_requests_total{reason=\"requests\"}"));
         Assert.Equal(1, Sample(text, "http_requests_total{method=\"DELETE\",path=\"unmatched\",status=\"405\"}"));
         Assert.Equal(streams, Sample(text, "llm_time_to_first_token_seconds_count{provider=\"stub\",model=\"my-model\"}"));
         Assert.Equal(0, Sample(text, "llm_streams_in_flight"));

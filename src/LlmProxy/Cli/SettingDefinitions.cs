@@ -19,8 +19,11 @@ internal static class SettingDefinitions
     public static readonly SettingDefinition RateLimitEnabled = new("RATE_LIMIT_ENABLED", "--rate-limit-enabled", "false", "Limit requests per client on /proxy* and /v1/*.", isFlagSwitch: true);
     public static readonly SettingDefinition RateLimitWindow = new("RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-window-seconds", "60", "Fixed rate-limit window in seconds.");
     public static readonly SettingDefinition RateLimitMax = new("RATE_LIMIT_MAX_REQUESTS", "--rate-limit-max-requests", "60", "Requests allowed per client per window.");
+    public static readonly SettingDefinition RateLimitMaxTokens = new("RATE_LIMIT_MAX_TOKENS", "--rate-limit-max-tokens", "0", "Prompt+completion tokens allowed per client per window; 0 = no token limit.");
+    public static readonly SettingDefinition RedisUrl = new("REDIS_URL", "--redis-url", "", "redis://[user:password@]host[:port][/db] (rediss:// for TLS): share the limit counters across replicas (secret).", isSecret: true);
+    public static readonly SettingDefinition RedisFailureMode = new("REDIS_FAILURE_MODE", "--redis-failure-mode", "open", "While Redis cannot be reached: open (count in this replica) or closed (answer 503).");
     public static readonly SettingDefinition ApiKeys = new("PROXY_API_KEYS", "--api-keys", "", "Accepted proxy API keys, comma-separated (secret).", isSecret: true);
-    public static readonly SettingDefinition ApiKeysFile = new("PROXY_API_KEYS_FILE", "--api-keys-file", "", "File of accepted proxy API keys, one per line, # comments.");
+    public static readonly SettingDefinition ApiKeysFile = new("PROXY_API_KEYS_FILE", "--api-keys-file", "", "File of accepted proxy API keys, one per line with optional name= rpm= tpm= models=; re-read on SIGHUP and on change.");
     public static readonly SettingDefinition ConnectTimeout = new("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", "10", "Upstream connect timeout in seconds.");
     public static readonly SettingDefinition UpstreamTimeout = new("UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", "600", "Longest upstream silence in seconds, first token included.");
     public static readonly SettingDefinition ShutdownTimeout = new("SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", "30", "Drain time for in-flight requests on SIGTERM/SIGINT.");
@@ -44,8 +47,8 @@ internal static class SettingDefinitions
     public static readonly IReadOnlyList<SettingDefinition> All =
     [
         Host, Port, Provider, ModelProviderMap, BaseUrl, ApiKey, CorsOrigins, LogRequests, LogLevel, LogFormat, MaxRequestBytes,
-        RateLimitEnabled, RateLimitWindow, RateLimitMax, ApiKeys, ApiKeysFile, ConnectTimeout, UpstreamTimeout, ShutdownTimeout,
-        Upstreams, ModelAliases, ModelRefresh, QueueTimeout,
+        RateLimitEnabled, RateLimitWindow, RateLimitMax, RateLimitMaxTokens, RedisUrl, RedisFailureMode, ApiKeys, ApiKeysFile,
+        ConnectTimeout, UpstreamTimeout, ShutdownTimeout, Upstreams, ModelAliases, ModelRefresh, QueueTimeout,
     ];
 }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LlmProxy.Configuration;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Cli;
@@ -60,15 +61,11 @@ internal static class SettingsResolver
         var rateEnabled = source.Get(SettingDefinitions.RateLimitEnabled) is { } re ? ParseBool(re) : defaults.RateLimitEnabled;
         var window = source.Get(SettingDefinitions.RateLimitWindow) is { } w ? ParseInt(w, 1, 86_400 * 366, "a positive whole number of seconds") : defaults.RateLimitWindowSeconds;
         var maxRequests = source.Get(SettingDefinitions.RateLimitMax) is { } mr ? ParseInt(mr, 1, int.MaxValue, "a positive whole number") : defaults.RateLimitMaxRequests;
-        var keys = new List<string>();
-        if (source.Get(SettingDefinitions.ApiKeys) is { } ak)
-        {
-            keys.AddRange(SplitList(ak.Value));
-        }
-        if (source.Get(SettingDefinitions.ApiKeysFile) is { } akf && akf.Value.Trim().Length > 0)
-        {
-            keys.AddRange(ReadKeysFile(akf, readFile));
-        }
+        var maxTokens = source.Get(SettingDefinitions.RateLimitMaxTokens) is { } mt ? ParseLong(mt, 0, long.MaxValue / 2, "a whole number of tokens, 0 or more (0 = no token limit)") : defaults.RateLimitMaxTokens;
+        var redisUrl = source.Get(SettingDefinitions.RedisUrl) is { } ru && ru.Value.Trim().Length > 0 ? ParseRedisUrl(ru) : defaults.RedisUrl;
+        var failureMode = source.Get(SettingDefinitions.RedisFailureMode) is { } fm ? ParseFailureMode(fm) : defaults.RedisFailureMode;
+        var keys = source.Get(SettingDefinitions.ApiKeys) is { } ak ? SplitList(ak.Value) : [];
+        var keysFile = source.Get(SettingDefinitions.ApiKeysFile) is { } akf && akf.Value.Trim().Length > 0 ? CheckKeysFile(akf, readFile) : defaults.ApiKeysFile;
         var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
         var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
         var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
@@ -89,7 +86,11 @@ internal static class SettingsResolver
             RateLimitEnabled = rateEnabled,
             RateLimitWindowSeconds = window,
             RateLimitMaxRequests = maxRequests,
+            RateLimitMaxTokens = maxTokens,
+            RedisUrl = redisUrl,
+            RedisFailureMode = failureMode,
             ApiKeys = keys.Distinct(StringComparer.Ordinal).ToArray(),
+            ApiKeysFile = keysFile,
             UpstreamConnectTimeout = connect,
             UpstreamTimeout = upstream,
             ShutdownTimeout = shutdown,
@@ -277,7 +278,11 @@ internal static class SettingsResolver
         return origins.Contains("*") ? ["*"] : origins.Select(o => o.TrimEnd('/')).ToArray();
     }
 
-    private static string[] ReadKeysFile(RawValue raw, Func<string, string> readFile)
+    /// <summary>
+    /// Reads and parses the keys file once (docs/replicas.md, "Per-key settings: the keys file"), so a bad line stops the
+    /// start with exit 2; the auth layer reads it again when the app is built and on every reload. Returns the path.
+    /// </summary>
+    private static string CheckKeysFile(RawValue raw, Func<string, string> readFile)
     {
         var path = raw.Value.Trim();
         string text;
@@ -289,9 +294,24 @@ internal static class SettingsResolver
         {
             throw raw.Invalid($"cannot read the file ({e.GetType().Name})");
         }
-        var keys = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToArray();
-        return keys.Length > 0 ? keys : throw raw.Invalid("the file holds no key");
+        try
+        {
+            _ = ApiKeysFile.Parse(text, path);
+        }
+        catch (ApiKeysFileException e)
+        {
+            // The parser's message names the file and the line and never repeats a key.
+            throw new SettingsException(e.Message);
+        }
+        return path;
     }
+
+    /// <summary>REDIS_URL: the parser's reasons never contain the password, and the value is never echoed (a secret).</summary>
+    private static RedisUrl ParseRedisUrl(RawValue raw) =>
+        RedisUrl.TryParse(raw.Value, out var url, out var error) ? url : throw raw.Invalid(error);
+
+    private static StoreFailureMode ParseFailureMode(RawValue raw) =>
+        StoreFailureModes.TryParse(raw.Value, out var mode, out var error) ? mode : throw raw.Invalid(error!);
 
     private static string[] SplitList(string value) =>
         value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

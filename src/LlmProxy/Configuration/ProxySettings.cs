@@ -8,10 +8,11 @@ namespace LlmProxy.Configuration;
 /// injected as a singleton. Nothing reads the environment after this object exists.
 /// </summary>
 /// <remarks>
-/// A class, not a record: a record's generated <c>ToString</c> would print <see cref="OpenAiCompatApiKey"/> and
-/// <see cref="ApiKeys"/>. <see cref="ToString"/> here names which secrets are set, never their values. Values that
-/// need parsing into routing structures (the model map) are kept as validated text; the layer that uses them parses
-/// them once at start, so this folder depends on nothing else in the project.
+/// A class, not a record: a record's generated <c>ToString</c> would print <see cref="OpenAiCompatApiKey"/>,
+/// <see cref="ApiKeys"/> and the password of <see cref="RedisUrl"/>. <see cref="ToString"/> here names which secrets
+/// are set, never their values. Values that need parsing into routing structures (the model map) are kept as
+/// validated text; the layer that uses them parses them once at start, so this folder depends on nothing else in the
+/// project.
 /// </remarks>
 internal sealed class ProxySettings
 {
@@ -37,7 +38,11 @@ internal sealed class ProxySettings
         RateLimitEnabled = other.RateLimitEnabled;
         RateLimitWindowSeconds = other.RateLimitWindowSeconds;
         RateLimitMaxRequests = other.RateLimitMaxRequests;
+        RateLimitMaxTokens = other.RateLimitMaxTokens;
         ApiKeys = other.ApiKeys;
+        ApiKeysFile = other.ApiKeysFile;
+        RedisUrl = other.RedisUrl;
+        RedisFailureMode = other.RedisFailureMode;
         UpstreamConnectTimeout = other.UpstreamConnectTimeout;
         UpstreamTimeout = other.UpstreamTimeout;
         ShutdownTimeout = other.ShutdownTimeout;
@@ -87,8 +92,20 @@ internal sealed class ProxySettings
     public int RateLimitWindowSeconds { get; init; } = 60;
     public int RateLimitMaxRequests { get; init; } = 60;
 
-    /// <summary>Secrets: the accepted proxy API keys (empty = any Authorization header is accepted).</summary>
+    /// <summary>RATE_LIMIT_MAX_TOKENS: prompt+completion tokens per client per window; 0 = no token limit.</summary>
+    public long RateLimitMaxTokens { get; init; }
+
+    /// <summary>Secrets: the proxy API keys of PROXY_API_KEYS (the keys file's are read by the auth layer).</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>PROXY_API_KEYS_FILE: the path of the keys file (validated at start, re-read on SIGHUP and on change); null = none.</summary>
+    public string? ApiKeysFile { get; init; }
+
+    /// <summary>REDIS_URL: where the limit counters are shared; null = counted in this process. Its password is a secret.</summary>
+    public RedisUrl? RedisUrl { get; init; }
+
+    /// <summary>REDIS_FAILURE_MODE: what limited routes do while Redis cannot be reached.</summary>
+    public StoreFailureMode RedisFailureMode { get; init; } = StoreFailureMode.Open;
 
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(600);
@@ -115,7 +132,8 @@ internal sealed class ProxySettings
     /// <summary>The body limit in force for a request.</summary>
     public long EffectiveMaxRequestBytes => MaxRequestBytes > 0 ? MaxRequestBytes : BuiltInBodyCeilingBytes;
 
-    public bool ApiKeysEnabled => ApiKeys.Count > 0;
+    /// <summary>Key mode: API keys come from PROXY_API_KEYS, PROXY_API_KEYS_FILE or both.</summary>
+    public bool ApiKeysEnabled => ApiKeys.Count > 0 || ApiKeysFile is not null;
 
     /// <summary>
     /// The settings for a diagnostic line: every value except the secrets, which show only whether they are set (the
@@ -130,7 +148,10 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"CorsAllowOrigins = {string.Join(',', CorsAllowOrigins)}, LogRequests = {LogRequests}, ");
         text.Append(CultureInfo.InvariantCulture, $"LogLevel = {LogLevel}, LogFormat = {LogFormat}, MaxRequestBytes = {MaxRequestBytes}, ");
         text.Append(CultureInfo.InvariantCulture, $"RateLimitEnabled = {RateLimitEnabled}, RateLimitWindowSeconds = {RateLimitWindowSeconds}, ");
-        text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, ApiKeys = ({ApiKeys.Count} set), ");
+        text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, RateLimitMaxTokens = {RateLimitMaxTokens}, ");
+        text.Append(CultureInfo.InvariantCulture, $"ApiKeys = ({ApiKeys.Count} set), ApiKeysFile = {ApiKeysFile ?? "(not set)"}, ");
+        // RedisUrl.ToString shows the password as ***.
+        text.Append(CultureInfo.InvariantCulture, $"RedisUrl = {RedisUrl?.ToString() ?? "(not set)"}, RedisFailureMode = {RedisFailureMode.Name()}, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamConnectTimeout = {UpstreamConnectTimeout.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"Upstreams = [{string.Join("; ", Upstreams)}], ");

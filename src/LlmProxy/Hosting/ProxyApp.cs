@@ -64,7 +64,7 @@ internal static class ProxyApp
         builder.Services.AddSingleton<HealthState>();
         builder.Services.AddSingleton<ShutdownDrain>();
         builder.Services.AddHostedService<DrainOnShutdownService>();
-        builder.Services.AddSingleton<ProxyAuth>();
+        builder.Services.AddProxyAuth(settings);
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddSingleton<JsonBodyGate>();
         builder.Services.AddProxyMetrics();
@@ -83,6 +83,9 @@ internal static class ProxyApp
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(startup.Open);
         MetricsSetup.CreateFamilies(app.Services);
+        // Before the first request: the limit store (with REDIS_URL, its connection) and the keys file's table.
+        ProxyRateLimiting.CreateStore(app.Services);
+        ProxyAuthSetup.StartKeyReloads(app);
         var health = app.Services.GetRequiredService<HealthState>();
         app.Lifetime.ApplicationStopping.Register(health.MarkDraining);
         app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ShutdownDrain>().BeginDrain);
@@ -99,7 +102,7 @@ internal static class ProxyApp
         app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
-        app.UseProxyRateLimiting(settings);
+        app.UseProxyRateLimiting();
 
         app.MapHealthApi();
         app.MapClassicDoor();

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using LlmProxy.Configuration;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,9 +17,23 @@ internal static partial class ProxyHost
     public const int ExitOk = 0;
     public const int ExitRuntimeFailure = 1;
 
+    /// <summary>Bad configuration found while building the app (the same code as the command line's bad settings).</summary>
+    public const int ExitBadSettings = 2;
+
     public static async Task<int> RunAsync(ProxySettings settings, TextWriter stderr)
     {
-        await using var app = ProxyApp.Build(settings);
+        WebApplication built;
+        try
+        {
+            built = ProxyApp.Build(settings);
+        }
+        catch (ApiKeysFileException e)
+        {
+            // The keys file changed for the worse between the settings check and now: as bad as a bad setting.
+            await stderr.WriteLineAsync($"llm-proxy: {e.Message}");
+            return ExitBadSettings;
+        }
+        await using var app = built;
         try
         {
             await app.StartAsync();

@@ -22,6 +22,8 @@ internal static class ProxyCors
         RateLimitHeaders.Limit,
         RateLimitHeaders.Remaining,
         RateLimitHeaders.Reset,
+        RateLimitHeaders.LimitTokens,
+        RateLimitHeaders.RemainingTokens,
     ];
 
     public static IServiceCollection AddProxyCors(this IServiceCollection services, ProxySettings settings)

@@ -36,6 +36,21 @@ internal sealed class RequestOutcome
 
     public int? CompletionTokens { get; set; }
 
+    /// <summary>Prompt plus completion tokens (0 when the upstream reported none).</summary>
+    public long TotalTokens => (long)(PromptTokens ?? 0) + (CompletionTokens ?? 0);
+
+    /// <summary>
+    /// The name of the API key the request was admitted with (its <c>name=</c>, or <c>key-</c> and a digest prefix);
+    /// null without key mode. Logs and metrics show this, never the key.
+    /// </summary>
+    public string? KeyName { get; set; }
+
+    /// <summary>
+    /// A token limit applies to this request, so its usage will be debited when it ends: a door whose client did not ask
+    /// for the usage of a stream asks the upstream for it (and hides it from that client), docs/replicas.md, "Token limits".
+    /// </summary>
+    public bool NeedsUsage { get; set; }
+
     /// <summary>The final status (after <see cref="Complete"/>): the one the client got, or 499 when it left first.</summary>
     public int Status { get; private set; }
 

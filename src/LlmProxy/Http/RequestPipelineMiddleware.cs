@@ -45,6 +45,10 @@ internal sealed class RequestPipelineMiddleware(RequestDelegate next, ErrorHandl
             model.RequestCompleted(outcome.Status, seconds);
             model.Tokens(outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0);
         }
+        if (outcome.KeyName is { } key)
+        {
+            llm.KeyRequestCompleted(key, outcome.Status, outcome.TotalTokens);
+        }
         log.Write(context, outcome);
     }
 }

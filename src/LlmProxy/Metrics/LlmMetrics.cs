@@ -9,7 +9,9 @@ namespace LlmProxy.Metrics;
 /// once per request from its outcome by the request pipeline), time to first token and upstream errors (recorded by
 /// each upstream call).</item>
 /// <item><see cref="TrackStream"/>: <c>llm_streams_in_flight</c> while an SSE answer is open.</item>
-/// <item><see cref="RateLimited"/>: <c>llm_rate_limited_requests_total</c>, called by the rate limiter on each 429 it sends.</item>
+/// <item><see cref="RateLimited"/>: <c>llm_rate_limited_requests_total{reason}</c>, called by the limiters on each 429 they send.</item>
+/// <item><see cref="KeyRequestCompleted"/>: <c>llm_key_requests_total{key,status}</c> and <c>llm_key_tokens_total{key}</c>, by
+/// the API key's name (never anything derived from the key itself).</item>
 /// </list>
 /// Model names come from clients: only the names the configuration and the upstreams' model lists know become label
 /// values (<see cref="LimitModelLabelsTo"/>), and those pass through a <see cref="LabelValueCap"/>: the first
@@ -24,6 +26,9 @@ internal sealed class LlmMetrics
     /// <summary>The model label of a request whose model is not known.</summary>
     private const string UnknownModel = "unknown";
 
+    /// <summary>Key names come from the keys file (an operator's list), capped all the same: reloads may add names.</summary>
+    public const int MaxKeyLabels = 1000;
+
     /// <summary>Time to first token: from 10 ms (a warm small model) to 5 minutes (a cold load of a large one).</summary>
     private static readonly double[] FirstTokenBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -36,7 +41,10 @@ internal sealed class LlmMetrics
     private readonly Counter _promptTokens;
     private readonly Counter _completionTokens;
     private readonly GaugeChild _streamsInFlight;
-    private readonly CounterChild _rateLimited;
+    private readonly CounterChild[] _rateLimited;
+    private readonly LabelValueCap _keyNames = new(MaxKeyLabels, 64);
+    private readonly Counter _keyRequests;
+    private readonly Counter _keyTokens;
     private Func<string, bool>? _isKnownModel;
 
     public LlmMetrics(MetricsRegistry registry)
@@ -57,7 +65,14 @@ internal sealed class LlmMetrics
         _promptTokens = registry.CreateCounter("llm_prompt_tokens_total", "Prompt tokens reported by the provider, by provider and model.", "provider", "model");
         _completionTokens = registry.CreateCounter("llm_completion_tokens_total", "Completion tokens reported by the provider, by provider and model.", "provider", "model");
         _streamsInFlight = registry.CreateGauge("llm_streams_in_flight", "Streamed (SSE) answers open right now.").Labels();
-        _rateLimited = registry.CreateCounter("llm_rate_limited_requests_total", "Requests refused with 429 by the proxy's own rate limit.").Labels();
+        var rateLimited = registry.CreateCounter("llm_rate_limited_requests_total",
+            "Requests refused with 429 by the proxy's own limits, by reason (requests, tokens, failed_auth).", "reason");
+        // Every reason from the start, so each series reads 0 before its first refusal and sum() covers them all.
+        _rateLimited = [.. Enumerable.Range(0, RateLimitReasons.Count).Select(r => rateLimited.Labels(((RateLimitReason)r).Label()))];
+        _keyRequests = registry.CreateCounter("llm_key_requests_total",
+            "Requests on routes that need auth, by API key name (key mode only) and the status the proxy answered.", "key", "status");
+        _keyTokens = registry.CreateCounter("llm_key_tokens_total",
+            "Prompt+completion tokens of requests, by API key name (key mode only).", "key");
     }
 
     /// <summary>How many distinct model names are recorded as themselves (the rest are "other").</summary>
@@ -102,14 +117,31 @@ internal sealed class LlmMetrics
     /// </summary>
     public StreamScope TrackStream() => new(_streamsInFlight);
 
-    /// <summary>The proxy's rate limiter refused a request with 429: <c>llm_rate_limited_requests_total</c> + 1.</summary>
-    public void RateLimited() => _rateLimited.Inc();
+    /// <summary>A limiter of the proxy refused a request with 429: <c>llm_rate_limited_requests_total{reason}</c> + 1.</summary>
+    public void RateLimited(RateLimitReason reason) => _rateLimited[(int)reason].Inc();
+
+    /// <summary>
+    /// A request made with an API key has ended: <c>llm_key_requests_total{key,status}</c> + 1 and its tokens added to
+    /// <c>llm_key_tokens_total{key}</c>. <paramref name="keyName"/> is the key's <c>name=</c> (or its digest label).
+    /// </summary>
+    public void KeyRequestCompleted(string keyName, int status, long tokens)
+    {
+        var key = _keyNames.Apply(keyName);
+        _keyRequests.Labels(key, StatusCodeLabels.For(status)).Inc();
+        if (tokens > 0)
+        {
+            _keyTokens.Labels(key).Inc(tokens);
+        }
+    }
 
     /// <summary>Current value of <c>llm_streams_in_flight</c> (tests, diagnostics).</summary>
     public long StreamsInFlight => _streamsInFlight.Value;
 
-    /// <summary>Current value of <c>llm_rate_limited_requests_total</c> (tests, diagnostics).</summary>
-    public long RateLimitedCount => _rateLimited.Value;
+    /// <summary>Current value of <c>llm_rate_limited_requests_total</c>, every reason (tests, diagnostics, /ui).</summary>
+    public long RateLimitedCount => _rateLimited.Sum(c => c.Value);
+
+    /// <summary>Current value of <c>llm_rate_limited_requests_total{reason}</c>.</summary>
+    public long RateLimitedCountFor(RateLimitReason reason) => _rateLimited[(int)reason].Value;
 }
 
 /// <summary>Holds one count in <c>llm_streams_in_flight</c> until disposed (a struct: no allocation per stream).</summary>

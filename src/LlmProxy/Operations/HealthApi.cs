@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using LlmProxy.Configuration;
 using LlmProxy.Routing;
+using LlmProxy.Http.RateLimiting;
 
 namespace LlmProxy.Operations;
 
@@ -26,8 +27,13 @@ internal static class HealthApi
     }
 }
 
-/// <summary>What /healthz reports: uptime, version, the non-secret settings and the upstreams; draining on shutdown.</summary>
-internal sealed class HealthState(ProxySettings settings, TimeProvider time, UpstreamPool upstreams)
+/// <summary>
+/// What /healthz reports: uptime, version, the non-secret settings and the upstreams; draining on shutdown. The
+/// rate-limit section names the limit store (<c>memory</c> or <c>redis</c>) and whether it answers — never its URL. A
+/// Redis that cannot be reached does not make the proxy unhealthy: in REDIS_FAILURE_MODE=open it counts locally, in
+/// closed mode every replica would be equally affected, and taking them all out of a load balancer helps nobody.
+/// </summary>
+internal sealed class HealthState(ProxySettings settings, TimeProvider time, UpstreamPool upstreams, IWindowCounterStore store)
 {
     private readonly long _startTimestamp = time.GetTimestamp();
     private volatile bool _draining;
@@ -47,7 +53,9 @@ internal sealed class HealthState(ProxySettings settings, TimeProvider time, Ups
             Status: status,
             UptimeSeconds: Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3),
             Version: ProxyVersion.Text,
-            RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests),
+            RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests,
+                settings.RateLimitMaxTokens, store is RedisWindowStore ? "redis" : "memory", store is not RedisWindowStore redis || redis.IsUp,
+                settings.RedisFailureMode.Name()),
             Logging: new HealthLogging(settings.LogRequests, settings.LogLevel),
             Cors: new HealthCors(settings.CorsAllowOrigins),
             Upstreams: [.. statuses.Select(u => new HealthUpstream(u.Name, u.Url, u.State, u.Models, u.InFlight, u.Queued))]);
@@ -66,7 +74,10 @@ internal sealed record HealthResponse(
 /// <summary>One upstream: its URL without user info, <c>up</c>/<c>down</c>/<c>unknown</c>, its model count (null while unknown), its load.</summary>
 internal sealed record HealthUpstream(string Name, string Url, string State, int? Models, int InFlight, int Queued);
 
-internal sealed record HealthRateLimit(bool Enabled, int WindowSeconds, int MaxRequests);
+/// <param name="Store"><c>memory</c> (this process) or <c>redis</c> (shared with every replica: REDIS_URL).</param>
+/// <param name="StoreUp">Whether the store answered its last call (always true in memory).</param>
+/// <param name="FailureMode">REDIS_FAILURE_MODE: what happens while Redis cannot be reached.</param>
+internal sealed record HealthRateLimit(bool Enabled, int WindowSeconds, int MaxRequests, long MaxTokens, string Store, bool StoreUp, string FailureMode);
 
 internal sealed record HealthLogging(bool Enabled, string Level);
 

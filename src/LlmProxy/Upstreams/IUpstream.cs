@@ -22,7 +22,10 @@ internal interface IUpstream
 /// A request in the OpenAI wire as an upstream receives it: the body bytes (the client's own on /v1, untouched) and
 /// the few facts read from them. <paramref name="Body"/> lives in a buffer the door owns for the whole request.
 /// </summary>
-/// <param name="IncludeUsage">The client asked for the usage chunk (<c>stream_options.include_usage</c>).</param>
+/// <param name="IncludeUsage">
+/// The body asks for the usage chunk of a stream (<c>stream_options.include_usage</c>): the client did, or the door
+/// added it for a token limit.
+/// </param>
 /// <param name="HeadersTimeout">
 /// Set by failover: what is left of the request's one wait for an answer's head (UPSTREAM_TIMEOUT_SECONDS counts from the
 /// first attempt); null = the whole of it.

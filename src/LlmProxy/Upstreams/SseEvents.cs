@@ -156,6 +156,54 @@ internal static class SseEvents
         return false;
     }
 
+    /// <summary>
+    /// True for the chunk that <c>stream_options.include_usage</c> adds at the end of a stream: a top-level
+    /// <c>usage</c> object and no choices (<c>"choices":[]</c>, as OpenAI, vLLM and Ollama send it, or none at all).
+    /// A chunk that carries content or a finish reason besides its usage is not one.
+    /// </summary>
+    public static bool IsUsageOnlyChunk(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf("\"usage\""u8) < 0)
+        {
+            return false;
+        }
+        var usage = false;
+        var choicesEmpty = true;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isChoices = !isUsage && reader.ValueTextEquals("choices"u8);
+                reader.Read();
+                if (isUsage)
+                {
+                    usage = reader.TokenType == JsonTokenType.StartObject;
+                }
+                else if (isChoices)
+                {
+                    choicesEmpty = reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.EndArray;
+                    if (!choicesEmpty)
+                    {
+                        return false;
+                    }
+                    continue;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        return usage && choicesEmpty;
+    }
+
     /// <summary>Lines of an event split on LF (a trailing CR is trimmed by the caller), without allocating.</summary>
     private readonly ref struct LineEnumerable(ReadOnlySpan<byte> data)
     {

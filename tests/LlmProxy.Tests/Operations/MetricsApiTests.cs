@@ -35,7 +35,10 @@ public class MetricsApiTests
             Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         }
         var text = await ScrapeAsync(proxy);
-        Assert.Contains("\nllm_rate_limited_requests_total 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"requests\"} 2\n", text, StringComparison.Ordinal);
+        // Every reason has its series from the start, so a sum over reasons and each rate() work before the first refusal.
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"tokens\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"failed_auth\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("http_requests_total{method=\"POST\",path=\"/proxy\",status=\"429\"} 2\n", text, StringComparison.Ordinal);
     }
 

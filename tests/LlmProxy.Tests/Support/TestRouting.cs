@@ -15,7 +15,7 @@ internal static class TestRouting
         services.AddLogging();
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ProxyAuth>();
+        services.AddProxyAuth(settings);
         services.AddProxyMetrics();
         services.AddUpstreams();
         services.AddModelRouting();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmProxy.Http;
+using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
 using LlmProxy.Metrics;
 using LlmProxy.Routing;
@@ -10,8 +11,9 @@ namespace LlmProxy.Doors.Classic;
 /// <summary>
 /// /proxy and /proxy/stream (docs/api.md, Classic routes): body gate (content type, bounded read, UTF-8) → parse and
 /// validate (every problem) → route by model → the upstream, sent a plain OpenAI chat request → the answer normalised
-/// into a <c>chat.completion</c>, or its stream relayed. Hostile bodies end as 400/413/415/422, never 500; upstream
-/// failures are answered in the classic error shape.
+/// into a <c>chat.completion</c>, or its stream relayed. Hostile bodies end as 400/413/415/422, never 500; a model
+/// outside the API key's <c>models=</c> is 403; upstream failures are answered in the classic error shape. Under a
+/// token limit the stream asks the upstream for its usage, and the usage chunk is kept from the client.
 /// </summary>
 internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router, TimeProvider time, LlmMetrics metrics)
 {
@@ -44,20 +46,29 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
             }
         }
 
-        var upstream = router.Route(request.Model);
         var outcome = RequestOutcome.Of(context);
         outcome.Model = request.Model;
+        var upstream = router.Route(request.Model);
+        if (ModelAccess.Refusal(context, request.Model, upstream.Model) is { } refusal)
+        {
+            await ClassicErrors.Dialect.WriteAsync(context, refusal);
+            return;
+        }
         outcome.Provider = upstream.Name;
-        // The body is the proxy's own: it names the model to send (an alias's target) from the start.
-        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(upstream.Model, request.Messages, stream), UpstreamJsonContext.Default.UpstreamChatRequest);
+        // The body is the proxy's own: it names the model to send (an alias's target) from the start. The classic
+        // stream never shows usage; a token limit needs it all the same.
+        var askUsage = stream && outcome.NeedsUsage;
+        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(
+            new UpstreamChatRequest(upstream.Model, request.Messages, stream, askUsage ? new StreamOptions(IncludeUsage: true) : null),
+            UpstreamJsonContext.Default.UpstreamChatRequest);
         using var scope = stream ? metrics.TrackStream() : default;
-        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, stream, IncludeUsage: false, upstreamBody), context);
+        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, stream, IncludeUsage: askUsage, upstreamBody), context);
         var failure = call.Failure;
         if (failure is null)
         {
             // The classic stream promises chat.completion.chunk events: the relay refuses any body that is not SSE.
             failure = stream
-                ? await SseRelay.RelayAsync(call, new SseCopySink(context.Response))
+                ? await SseRelay.RelayAsync(call, new SseCopySink(context.Response, dropUsageOnlyChunk: askUsage))
                 : await AnswerCompletionAsync(context, call, request.Model);
         }
         if (failure is { ShouldAnswer: true })

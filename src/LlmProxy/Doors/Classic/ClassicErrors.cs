@@ -23,6 +23,7 @@ internal sealed class ClassicErrors : IErrorDialect
     {
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",

@@ -1,3 +1,4 @@
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Doors.Ollama;
@@ -19,7 +20,11 @@ internal sealed class OllamaModelCatalog(ModelListing models, ModelRouter router
         var list = new List<OllamaModel>(entries.Count);
         foreach (var entry in entries)
         {
-            list.Add(new OllamaModel(entry.Id, FromUnixSeconds(entry.Created)));
+            // A key limited to some models sees only those (docs/replicas.md, Per-key settings), as on /v1/models.
+            if (ModelAccess.Allows(context, entry.Id))
+            {
+                list.Add(new OllamaModel(entry.Id, FromUnixSeconds(entry.Created)));
+            }
         }
         return list;
     }
