@@ -18,6 +18,7 @@ GC_VARIANTS = [
     ("workstation", {"DOTNET_gcServer": "0"}),
     ("workstation, gen0 4 MB", {"DOTNET_gcServer": "0", "DOTNET_GCgen0size": "0x400000"}),
     ("workstation, conserve 5", {"DOTNET_gcServer": "0", "DOTNET_GCConserveMemory": "5"}),
+    ("workstation, non-concurrent", {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
     ("server, conserve 5", {"DOTNET_gcServer": "1", "DOTNET_GCConserveMemory": "5"}),
     ("server, no DATAS", {"DOTNET_gcServer": "1", "DOTNET_GCDynamicAdaptationMode": "0"}),
 ]
