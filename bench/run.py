@@ -15,7 +15,9 @@ budget step marks every budget met or missed. Rewrites docs/BENCHMARKS.md, docs/
 docs/benchmarks-growth.svg.
 
   --quick   the headline comparison only (nginx, bare forwarder, llm-proxy /v1 and any --variant/--baseline-binary),
-            a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work
+            a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work.
+            With --only, those steps instead (`--quick --only footprint`: size, cold start, CPU to ready and idle RSS
+            of the binary beside --baseline-binary and each --variant)
   --only doors  each translating front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
@@ -105,7 +107,8 @@ def parse_args():
     p.add_argument("--only", default="", help="comma list of: " + ",".join(n for n, _ in STEPS) + " (or nonstreaming, streaming)")
     p.add_argument("--update", action="store_true",
                    help="with --only: keep the other steps' results of the last run (artifacts/bench/results.json)")
-    p.add_argument("--quick", action="store_true", help="the headline comparison only, a few minutes")
+    p.add_argument("--quick", action="store_true",
+                   help="the headline comparison only (or the --only steps), written apart from the full run's results")
     p.add_argument("--smoke", action="store_true", help="every step for a few seconds (checks the runner)")
     p.add_argument("--render", action="store_true",
                    help="measure nothing: rewrite the docs from artifacts/bench/results.json (after editing bench/NOTES.md)")
@@ -118,7 +121,8 @@ def parse_args():
     if unknown:
         p.error(f"unknown step(s) in --only: {', '.join(sorted(unknown))}")
     if args.quick:
-        only = {"headline"}
+        # The headline unless --only names other steps (e.g. --quick --only footprint for a start-up or size change).
+        only = only or {"headline"}
         args.rounds = args.rounds if "--rounds" in sys.argv else 5
         args.duration = args.duration if "--duration" in sys.argv else 5
         args.out, args.no_profile = str(ART / "BENCHMARKS.quick.md"), True

@@ -207,15 +207,23 @@ def footprint(results):
            "beside it. Idle RSS: 1 s after start, and 2 s after exactly the same number of requests for each target.", "",
            "| target | binary | cold start median (min–max) | CPU to ready (ticks) | idle RSS after start | "
            "after requests | requests |", "|---|---|---|---|---|---|---|"]
-    for label, size, cs, idle in (("llm-proxy", fp["binary_bytes"], fp.get("cold_start", {}), fp),
-                                  ("bare forwarder", fp.get("bare_binary_bytes"), fp.get("bare_cold_start", {}), fp.get("bare", {}))):
+    rows = [("llm-proxy", fp["binary_bytes"], fp.get("cold_start", {}), fp)]
+    rows += [(f"llm-proxy [{o['name']}]", o["binary_bytes"], o.get("cold_start", {}), o) for o in fp.get("others", [])]
+    rows += [("bare forwarder", fp.get("bare_binary_bytes"), fp.get("bare_cold_start", {}), fp.get("bare", {}))]
+    for label, size, cs, idle in rows:
         ms = sorted(cs.get("ms", []))
-        out.append(f"| {label} | {fmt(size / 1e6 if size else None, 1, ' MB')} "
+        out.append(f"| {label} | {fmt(size / 1e6 if size else None, 2, ' MB')} "
                    f"| {fmt(cs.get('median_ms'), 1, ' ms')} ({fmt(ms[0] if ms else None, 0)}–{fmt(ms[-1] if ms else None, 0)}, n={len(ms)}) "
                    f"| {fmt(cs.get('cpu_median_ms'), 1, ' ms')} ({fmt(cs.get('cpu_ticks_median_ms'), 0, ' ms')}) "
                    f"| {fmt(idle.get('idle_rss_after_start_mb'), 1, ' MB')} | {fmt(idle.get('idle_rss_after_requests_mb'), 1, ' MB')} "
                    f"| {idle.get('requests', 0):,} `{idle.get('requests_path', '')}` |")
-    return out + ["", "Debug symbols are not in the binary (`artifacts/symbols/`).", ""]
+    notes = ["", "Debug symbols are not in the binary (`artifacts/symbols/`)."]
+    if fp.get("others"):
+        notes.append("Rows in brackets are other builds (`[before]`: `--baseline-binary`) or the same binary with other "
+                     "settings (`--variant`), their cold starts taken in turn with the shipped binary's: "
+                     + "; ".join(f"[{o['name']}] " + (", ".join(f"`{k}={v}`" for k, v in o["env"].items()) or "`" + o["binary"] + "`")
+                                 for o in fp["others"]) + ".")
+    return out + notes + [""]
 
 
 def gc(results):

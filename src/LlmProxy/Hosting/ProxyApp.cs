@@ -18,7 +18,7 @@ namespace LlmProxy.Hosting;
 /// <summary>
 /// Builds the web application from resolved settings: the one place that wires every folder together. The pipeline
 /// order is the request flow of docs/architecture.md: request pipeline (id, outcome, errors, log, metrics) → CORS →
-/// routing → drain gate → docs UIs → body limit → auth → rate limit → door → routing by model → upstream → relay.
+/// routing → drain gate → body limit → auth → rate limit → door → routing by model → upstream → relay.
 /// </summary>
 internal static class ProxyApp
 {
@@ -31,7 +31,14 @@ internal static class ProxyApp
         Action<WebApplication>? configureEndpoints = null)
     {
         // Args empty and no content root probing: configuration is ours alone (docs/configuration.md), resolved before this point.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // The application's name is fixed, not the entry assembly's: in-process tests and the OpenAPI generator run
+        // under the test host, and untagged routes are tagged with this name in the API description.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "llm-proxy",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
 
         var startup = new StartupGate();
         ProxyLogging.Configure(builder.Logging, settings, startup);
@@ -49,15 +56,6 @@ internal static class ProxyApp
             }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
-        // The API description's schemas come from these source-generated contexts (no reflection: Native AOT).
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, UpstreamJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ClassicJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(2, OpenAiJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(3, HealthJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(4, AnthropicJsonContext.Default);
-        });
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -70,7 +68,6 @@ internal static class ProxyApp
         builder.Services.AddProxyMetrics();
         builder.Services.AddProxyCors(settings);
         builder.Services.AddProxyRateLimiting(settings);
-        builder.Services.AddProxyDocs();
         builder.Services.AddUpstreams();
         builder.Services.AddModelRouting();
         builder.Services.AddClassicDoor();
@@ -99,7 +96,6 @@ internal static class ProxyApp
         // After routing, so a drain's 503 is counted under its route; before anything reads a body, so an upload in
         // progress already counts as work to drain.
         app.UseMiddleware<DrainGateMiddleware>();
-        app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
         app.UseProxyRateLimiting();

@@ -12,7 +12,9 @@ internal static class MetricsApi
     {
         routes.MapGet("/metrics", WriteAsync)
             .DisableRateLimiting()
-            .WithName("metrics");
+            .WithName("metrics")
+            .WithTags("operations")
+            .WithSummary("Prometheus metrics (text exposition format 0.0.4)");
         return routes;
     }
 
