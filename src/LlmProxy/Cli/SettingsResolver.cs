@@ -66,6 +66,7 @@ internal static class SettingsResolver
         var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
         var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
         var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
+        var tracing = TracingSettingsResolver.Resolve(environment, fileValues);
 
         return new ProxySettings
         {
@@ -87,6 +88,7 @@ internal static class SettingsResolver
             UpstreamConnectTimeout = connect,
             UpstreamTimeout = upstream,
             ShutdownTimeout = shutdown,
+            Tracing = tracing,
         };
     }
 

@@ -41,6 +41,7 @@ internal sealed class ProxySettings
         UpstreamConnectTimeout = other.UpstreamConnectTimeout;
         UpstreamTimeout = other.UpstreamTimeout;
         ShutdownTimeout = other.ShutdownTimeout;
+        Tracing = other.Tracing;
     }
 
     /// <summary>
@@ -85,6 +86,9 @@ internal sealed class ProxySettings
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(600);
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Traces over OTLP (the standard OTEL_* variables), or null when tracing is off (the default).</summary>
+    public TracingSettings? Tracing { get; init; }
+
     /// <summary>The body limit in force for a request.</summary>
     public long EffectiveMaxRequestBytes => MaxRequestBytes > 0 ? MaxRequestBytes : BuiltInBodyCeilingBytes;
 
@@ -105,7 +109,8 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"RateLimitEnabled = {RateLimitEnabled}, RateLimitWindowSeconds = {RateLimitWindowSeconds}, ");
         text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, ApiKeys = ({ApiKeys.Count} set), ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamConnectTimeout = {UpstreamConnectTimeout.TotalSeconds} s, ");
-        text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s }}");
+        text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s, ");
+        text.Append(Tracing is null ? "Tracing = (off) }" : $"Tracing = {Tracing} }}");
         return text.ToString();
     }
 }

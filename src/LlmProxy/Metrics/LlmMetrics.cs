@@ -32,6 +32,7 @@ internal sealed class LlmMetrics
     private readonly Counter _promptTokens;
     private readonly Counter _completionTokens;
     private readonly GaugeChild _streamsInFlight;
+    private readonly Counter _rateLimitedFamily;
     private readonly CounterChild _rateLimited;
 
     public LlmMetrics(MetricsRegistry registry)
@@ -52,8 +53,16 @@ internal sealed class LlmMetrics
         _promptTokens = registry.CreateCounter("llm_prompt_tokens_total", "Prompt tokens reported by the provider, by provider and model.", "provider", "model");
         _completionTokens = registry.CreateCounter("llm_completion_tokens_total", "Completion tokens reported by the provider, by provider and model.", "provider", "model");
         _streamsInFlight = registry.CreateGauge("llm_streams_in_flight", "Streamed (SSE) answers open right now.").Labels();
-        _rateLimited = registry.CreateCounter("llm_rate_limited_requests_total", "Requests refused with 429 by the proxy's own rate limit.").Labels();
+        _rateLimitedFamily = registry.CreateCounter("llm_rate_limited_requests_total", "Requests refused with 429 by the proxy's own rate limit.");
+        _rateLimited = _rateLimitedFamily.Labels();
     }
+
+    // The families themselves, for readers of the same numbers as a scrape (the /ui page, docs/observability.md).
+    public Counter Requests => _requests;
+    public Histogram TimeToFirstToken => _timeToFirstToken;
+    public Counter PromptTokens => _promptTokens;
+    public Counter CompletionTokens => _completionTokens;
+    public Counter RateLimitedRequests => _rateLimitedFamily;
 
     /// <summary>How many distinct model names are recorded as themselves (the rest are "other").</summary>
     public int KeptModelCount => _models.KeptCount;

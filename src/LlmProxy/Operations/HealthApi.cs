@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 
 namespace LlmProxy.Operations;
 
@@ -11,7 +12,7 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", (HealthState health) =>
+        routes.MapGet(OperationsRoutes.Health, (HealthState health) =>
         {
             var report = health.Report();
             return Results.Json(report, HealthJsonContext.Default.HealthResponse, statusCode: health.IsDraining ? 503 : 200);
@@ -33,12 +34,15 @@ internal sealed class HealthState(ProxySettings settings, TimeProvider time)
 
     public bool IsDraining => _draining;
 
+    /// <summary>Seconds since the proxy started, to the millisecond.</summary>
+    public double UptimeSeconds => Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3);
+
     /// <summary>Called once when the host starts stopping (SIGTERM/SIGINT): /healthz turns 503 "draining".</summary>
     public void MarkDraining() => _draining = true;
 
     public HealthResponse Report() => new(
         Status: _draining ? "draining" : "ok",
-        UptimeSeconds: Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3),
+        UptimeSeconds: UptimeSeconds,
         Version: ProxyVersion.Text,
         RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests),
         Logging: new HealthLogging(settings.LogRequests, settings.LogLevel),

@@ -43,5 +43,10 @@ internal sealed class ModelRouter
 
 internal static class ModelRoutingSetup
 {
-    public static IServiceCollection AddModelRouting(this IServiceCollection services) => services.AddSingleton<ModelRouter>();
+    public static IServiceCollection AddModelRouting(this IServiceCollection services)
+    {
+        services.AddSingleton<ModelRouter>();
+        services.AddSingleton<IUpstreamStatusSource, SingleUpstreamStatusSource>();
+        return services;
+    }
 }

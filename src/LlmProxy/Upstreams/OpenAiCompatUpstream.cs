@@ -25,10 +25,16 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
 
     public string Name => ProviderName;
 
+    /// <summary>Its calls in flight and whether the last one reached it (the /ui page's upstream table).</summary>
+    public UpstreamState State { get; } = new();
+
+    public Uri BaseUrl => client.BaseUrl;
+
     public async Task<UpstreamCall> SendAsync(UpstreamRequest request, HttpContext context)
     {
-        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, request.Model), logger);
-        var (response, failure) = await client.SendAsync(context, HttpMethod.Post, call.Endpoint, request.Body, call.Idle);
+        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, request.Model), logger, client.BaseUrl, State);
+        var (response, failure) = await client.SendAsync(context, HttpMethod.Post, call.Endpoint, request.Body, call.Idle, call.Span);
+        Observe(failure);
         if (response is null)
         {
             call.Fail(failure!);
@@ -57,6 +63,7 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
         var timeout = settings.UpstreamTimeout < ModelListTimeout ? settings.UpstreamTimeout : ModelListTimeout;
         using var idle = new IdleTimeout(timeout, context.RequestAborted);
         var (response, failure) = await client.SendAsync(context, HttpMethod.Get, "models", null, idle);
+        Observe(failure);
         if (response is null)
         {
             return (null, failure!.Kind.ToString());
@@ -82,6 +89,19 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
             {
                 return (null, e.GetType().Name);
             }
+        }
+    }
+
+    /// <summary>What a send taught about the upstream: an answer means it is up; no answer (refused, reset, DNS, silence) down.</summary>
+    private void Observe(UpstreamFailure? failure)
+    {
+        if (failure is null)
+        {
+            State.Reached();
+        }
+        else if (failure.Kind is UpstreamOutcome.Unreachable or UpstreamOutcome.Timeout)
+        {
+            State.Unreachable();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LlmProxy.Http;
+using LlmProxy.Http.Tracing;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Upstreams;
@@ -13,7 +14,9 @@ namespace LlmProxy.Upstreams;
 /// <remarks>
 /// Metrics recorded here (docs/operations.md, Metrics): time to first token (streams) and
 /// <c>llm_upstream_errors_total</c> by kind. Attempts and token usage go to the request's <see cref="RequestOutcome"/>,
-/// from which the request pipeline records requests, duration and tokens once per client request.
+/// from which the request pipeline records requests, duration and tokens once per client request. With tracing on,
+/// the call is also the attempt's span (<see cref="UpstreamTracing"/>): the same events become its attributes, its
+/// first-token event and its end.
 /// </remarks>
 internal sealed partial class UpstreamCall : IDisposable
 {
@@ -21,10 +24,18 @@ internal sealed partial class UpstreamCall : IDisposable
     private readonly LlmModelMetrics? _metrics;
     private readonly RequestOutcome _outcome;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly UpstreamState? _state;
+    private Activity? _span;
     private long _firstByte;
     private bool _ended;
+    private bool _disposed;
+    private bool _responseModelSeen;
 
-    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger)
+    /// <param name="server">The upstream's base URL, for the span's <c>server.address</c> (null for the in-memory stub).</param>
+    /// <param name="state">The upstream's live state: the call counts in its in-flight number until disposed.</param>
+    public UpstreamCall(
+        string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger,
+        Uri? server = null, UpstreamState? state = null)
     {
         Provider = provider;
         Model = request.Model;
@@ -33,9 +44,20 @@ internal sealed partial class UpstreamCall : IDisposable
         Context = context;
         Idle = new IdleTimeout(idleTimeout, context.RequestAborted);
         _outcome = RequestOutcome.Of(context);
+        _outcome.Operation = request.Endpoint.OperationName();
+        _outcome.Stream = request.Stream;
         _metrics = metrics;
         _logger = logger;
+        _state = state;
+        state?.CallStarted();
+        _span = UpstreamTracing.Start(provider, request, server);
     }
+
+    /// <summary>The attempt's span while it records (null with tracing off, or once the call ended).</summary>
+    public Activity? Span => _span;
+
+    /// <summary>Whether the span still wants the model the upstream answered with (<see cref="OnResponseModel"/>).</summary>
+    public bool WantsResponseModel => _span is { IsAllDataRequested: true } && !_responseModelSeen;
 
     public string Provider { get; }
     public string Model { get; }
@@ -87,9 +109,22 @@ internal sealed partial class UpstreamCall : IDisposable
             _firstByte = Stopwatch.GetTimestamp();
             if (Stream)
             {
-                _metrics?.FirstToken(Stopwatch.GetElapsedTime(_started, _firstByte).TotalSeconds);
+                var seconds = Stopwatch.GetElapsedTime(_started, _firstByte).TotalSeconds;
+                _metrics?.FirstToken(seconds);
+                if (_span is { IsAllDataRequested: true } span)
+                {
+                    span.AddEvent(new ActivityEvent(TraceAttributes.FirstTokenEvent,
+                        tags: new ActivityTagsCollection { [TraceAttributes.TimeToFirstToken] = seconds }));
+                }
             }
         }
+    }
+
+    /// <summary>The upstream's answer names the model that answered (<c>gen_ai.response.model</c>).</summary>
+    public void OnResponseModel(string model)
+    {
+        _responseModelSeen = true;
+        _span?.SetTag(TraceAttributes.GenAiResponseModel, TraceAttributes.CapModel(model));
     }
 
     /// <summary>The upstream reported token usage (a non-streaming body, or the include_usage chunk).</summary>
@@ -97,6 +132,11 @@ internal sealed partial class UpstreamCall : IDisposable
     {
         _outcome.PromptTokens = promptTokens;
         _outcome.CompletionTokens = completionTokens;
+        if (_span is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(TraceAttributes.GenAiInputTokens, promptTokens);
+            span.SetTag(TraceAttributes.GenAiOutputTokens, completionTokens);
+        }
     }
 
     /// <summary>The call failed before an answer could be relayed: records it, ends the call, returns the failure.</summary>
@@ -130,10 +170,12 @@ internal sealed partial class UpstreamCall : IDisposable
         }
         _ended = true;
         Outcome = outcome;
-        if (_metrics is not null && ErrorKind(Status, outcome, modelNotFound) is { } kind)
+        var kind = ErrorKind(Status, outcome, modelNotFound);
+        if (_metrics is not null && kind is { } k)
         {
-            _metrics.UpstreamError(kind);
+            _metrics.UpstreamError(k);
         }
+        EndSpan(kind);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var elapsedMs = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
@@ -143,8 +185,42 @@ internal sealed partial class UpstreamCall : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         Response?.Dispose();
         Idle.Dispose();
+        // A call a door dropped without ending it still ends its span and leaves the upstream's in-flight count.
+        EndSpan(null);
+        _state?.CallEnded();
+    }
+
+    /// <summary>Ends the attempt's span once: its upstream status, and on failure status Error with <c>error.type</c>.</summary>
+    private void EndSpan(UpstreamErrorKind? kind)
+    {
+        if (_span is not { } span)
+        {
+            return;
+        }
+        _span = null;
+        if (span.IsAllDataRequested)
+        {
+            if (Status > 0)
+            {
+                span.SetTag(TraceAttributes.HttpResponseStatusCode, Status);
+            }
+            if (kind is { } failed)
+            {
+                span.SetTag(TraceAttributes.ErrorType, UpstreamErrorKinds.Label(failed));
+                span.SetStatus(ActivityStatusCode.Error);
+            }
+        }
+        var ambient = Activity.Current;
+        span.Stop();
+        // Stop makes the span's parent current; the caller's own ambient activity is what it was.
+        Activity.Current = ambient;
     }
 
     /// <summary>The <c>kind</c> label of a failed call; null when the call did not fail (or the client left).</summary>

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using LlmProxy.Configuration;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
+using LlmProxy.Http.Tracing;
 
 namespace LlmProxy.Upstreams;
 
@@ -22,9 +24,10 @@ internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, 
     /// <param name="path">Relative to OPENAI_COMPAT_BASE_URL, e.g. <c>chat/completions</c>.</param>
     /// <param name="body">The bytes to send (the client's own for /v1), or empty for none.</param>
     /// <param name="idle">Covers the wait for the response headers.</param>
+    /// <param name="span">The attempt's span, when tracing: its context goes upstream as <c>traceparent</c>.</param>
     /// <returns>The upstream's response (headers read, any status), or the failure that stands for it.</returns>
     public async Task<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(
-        HttpContext context, HttpMethod method, string path, ReadOnlyMemory<byte>? body, IdleTimeout idle)
+        HttpContext context, HttpMethod method, string path, ReadOnlyMemory<byte>? body, IdleTimeout idle, Activity? span = null)
     {
         var url = http.UrlFor(path);
         var outcome = RequestOutcome.Of(context);
@@ -41,6 +44,10 @@ internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, 
                 request.Content = new ReadOnlyMemoryContent(bytes);
             }
             UpstreamHeaders.Apply(context, request, auth.KeyMode, settings.OpenAiCompatApiKey);
+            if (span is not null)
+            {
+                UpstreamTracing.Propagate(span, request);
+            }
             if (request.Content is not null && request.Content.Headers.ContentType is null)
             {
                 request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
@@ -70,6 +77,7 @@ internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, 
                 if (attempt < MaxRetries)
                 {
                     LogRetry(logger, Authority(url), attempt + 1, e.HttpRequestError);
+                    span?.AddEvent(new ActivityEvent(TraceAttributes.RetryEvent));
                     // A short pause gives a restarting server a chance; the client is waiting, so keep it short.
                     await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), idle.Token).ConfigureAwait(false);
                     continue;
