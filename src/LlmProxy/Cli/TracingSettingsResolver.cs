@@ -60,27 +60,19 @@ internal static class TracingSettingsResolver
         var exporter = values.TryGetValue(TracesExporter, out var e) ? ParseExporter(e) : "otlp";
         var endpoint = values.TryGetValue(Endpoint, out var ep) ? ParseEndpoint(ep) : null;
         var tracesEndpoint = values.TryGetValue(TracesEndpoint, out var tep) ? ParseEndpoint(tep) : null;
-        var protocol = values.TryGetValue(TracesProtocol, out var tp) ? ParseProtocol(tp)
-            : values.TryGetValue(Protocol, out var p) ? ParseProtocol(p)
-            : TracingSettings.DefaultProtocol;
-        if (values.TryGetValue(Protocol, out var baseProtocol))
+        var baseProtocol = values.TryGetValue(Protocol, out var p) ? ParseProtocol(p) : null;
+        var tracesProtocol = values.TryGetValue(TracesProtocol, out var tp) ? ParseProtocol(tp) : null;
+        var protocol = tracesProtocol ?? baseProtocol ?? TracingSettings.DefaultProtocol;
+        if (values.TryGetValue(Headers, out var h))
         {
-            ParseProtocol(baseProtocol);
+            CheckHeaders(h);
         }
-        foreach (var name in new[] { Headers, TracesHeaders })
+        var tracesHeaders = values.TryGetValue(TracesHeaders, out var th) ? CheckHeaders(th) : null;
+        if (values.TryGetValue(Timeout, out var t))
         {
-            if (values.TryGetValue(name, out var h))
-            {
-                CheckHeaders(h);
-            }
+            ParseTimeout(t);
         }
-        foreach (var name in new[] { Timeout, TracesTimeout })
-        {
-            if (values.TryGetValue(name, out var t))
-            {
-                CheckTimeout(t);
-            }
-        }
+        int? tracesTimeout = values.TryGetValue(TracesTimeout, out var tt) ? ParseTimeout(tt) : null;
         if (values.TryGetValue(ResourceAttributes, out var ra))
         {
             CheckResourceAttributes(ra);
@@ -113,7 +105,7 @@ internal static class TracingSettingsResolver
         {
             sdk[ResourceAttributes] = (attributes.Length > 0 ? attributes + "," : "") + "service.version=" + ProxyVersion.Text;
         }
-        return new TracingSettings(target, protocol, sdk);
+        return new TracingSettings(target, protocol, sdk, new OtlpTracesOverrides(tracesEndpoint, tracesProtocol, tracesHeaders, tracesTimeout));
     }
 
     /// <summary>
@@ -150,7 +142,7 @@ internal static class TracingSettingsResolver
     };
 
     /// <summary>W3C Baggage-style <c>key=value</c> pairs, comma-separated (the specification's format for OTLP headers).</summary>
-    private static void CheckHeaders(RawValue raw)
+    private static string CheckHeaders(RawValue raw)
     {
         foreach (var pair in raw.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -160,15 +152,13 @@ internal static class TracingSettingsResolver
                 throw raw.Invalid("expected comma-separated key=value pairs, such as api-key=... or authorization=Bearer%20...");
             }
         }
+        return raw.Value.Trim();
     }
 
-    private static void CheckTimeout(RawValue raw)
-    {
-        if (!int.TryParse(raw.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms <= 0)
-        {
-            throw raw.Invalid("expected a positive whole number of milliseconds");
-        }
-    }
+    private static int ParseTimeout(RawValue raw) =>
+        int.TryParse(raw.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? ms
+            : throw raw.Invalid("expected a positive whole number of milliseconds");
 
     private static void CheckResourceAttributes(RawValue raw)
     {

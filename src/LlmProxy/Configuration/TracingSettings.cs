@@ -10,7 +10,8 @@ namespace LlmProxy.Configuration;
 /// <c>OTEL_EXPORTER_OTLP_HEADERS</c> usually carries a collector's API key: <see cref="ToString"/> names only the
 /// endpoint (without user info) and the protocol, never a header or any other value.
 /// </remarks>
-internal sealed class TracingSettings(Uri endpoint, string protocol, IReadOnlyDictionary<string, string> sdkVariables)
+internal sealed class TracingSettings(
+    Uri endpoint, string protocol, IReadOnlyDictionary<string, string> sdkVariables, OtlpTracesOverrides? tracesOverrides = null)
 {
     /// <summary><c>OTEL_EXPORTER_OTLP_PROTOCOL</c> when it is not set: OTLP over HTTP with protobuf, as the OpenTelemetry specification's default.</summary>
     public const string DefaultProtocol = "http/protobuf";
@@ -27,6 +28,22 @@ internal sealed class TracingSettings(Uri endpoint, string protocol, IReadOnlyDi
     /// <summary>The <c>OTEL_*</c> variables for the SDK (secrets included: only the SDK reads them).</summary>
     public IReadOnlyDictionary<string, string> SdkVariables { get; } = sdkVariables;
 
+    /// <summary>
+    /// The <c>OTEL_EXPORTER_OTLP_TRACES_*</c> values. The .NET exporter registered for traces alone reads only the
+    /// general <c>OTEL_EXPORTER_OTLP_*</c> variables from configuration, so these are applied to its options in code.
+    /// </summary>
+    public OtlpTracesOverrides TracesOverrides { get; } = tracesOverrides ?? new();
+
     public override string ToString() =>
         $"TracingSettings {{ Endpoint = {Endpoint.Scheme}://{Endpoint.Authority}{Endpoint.AbsolutePath}, Protocol = {Protocol} }}";
+}
+
+/// <summary>The traces-only OTLP settings, each null when its <c>OTEL_EXPORTER_OTLP_TRACES_*</c> variable is not set.</summary>
+/// <param name="Endpoint">Used as it is: the full URL spans are sent to (no <c>/v1/traces</c> appended).</param>
+/// <param name="Headers">A secret (collector keys).</param>
+internal sealed record OtlpTracesOverrides(Uri? Endpoint = null, string? Protocol = null, string? Headers = null, int? TimeoutMilliseconds = null)
+{
+    /// <summary>Only whether the headers are set.</summary>
+    public override string ToString() =>
+        $"OtlpTracesOverrides {{ Endpoint = {Endpoint?.GetLeftPart(UriPartial.Path) ?? "(not set)"}, Protocol = {Protocol ?? "(not set)"}, Headers = {(Headers is null ? "(not set)" : "(set)")}, TimeoutMilliseconds = {TimeoutMilliseconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(not set)"} }}";
 }

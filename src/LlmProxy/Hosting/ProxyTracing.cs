@@ -1,5 +1,6 @@
 using LlmProxy.Configuration;
 using LlmProxy.Upstreams;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Trace;
 
 namespace LlmProxy.Hosting;
@@ -28,6 +29,31 @@ internal static class ProxyTracing
             .WithTracing(traces => traces
                 .AddSource(AspNetCoreSource)
                 .AddSource(UpstreamTracing.SourceName)
-                .AddOtlpExporter());
+                .AddOtlpExporter(otlp => ApplyTracesOverrides(otlp, tracing.TracesOverrides)));
+    }
+
+    /// <summary>
+    /// The exporter registered for traces alone reads only the general <c>OTEL_EXPORTER_OTLP_*</c> variables from
+    /// configuration; the <c>_TRACES_</c> ones, which the specification says win, are applied here. A traces endpoint
+    /// set in code is used as it is, which is what the specification asks of that variable.
+    /// </summary>
+    internal static void ApplyTracesOverrides(OtlpExporterOptions otlp, OtlpTracesOverrides overrides)
+    {
+        if (overrides.Protocol is { } protocol)
+        {
+            otlp.Protocol = protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        }
+        if (overrides.Endpoint is { } endpoint)
+        {
+            otlp.Endpoint = endpoint;
+        }
+        if (overrides.Headers is { } headers)
+        {
+            otlp.Headers = headers;
+        }
+        if (overrides.TimeoutMilliseconds is { } timeout)
+        {
+            otlp.TimeoutMilliseconds = timeout;
+        }
     }
 }

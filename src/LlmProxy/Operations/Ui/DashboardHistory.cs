@@ -51,8 +51,9 @@ internal sealed class DashboardHistory(HttpMetrics http, LlmMetrics llm, TimePro
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Sample();
+        // The timer first, then the first sample: ticks are counted from the start, whatever the sample costs.
         using var timer = new PeriodicTimer(Interval, time);
+        Sample();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
