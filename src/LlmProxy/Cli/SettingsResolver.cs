@@ -69,6 +69,7 @@ internal static class SettingsResolver
         var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
         var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
         var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
+        var tracing = TracingSettingsResolver.Resolve(environment, fileValues);
 
         return new ProxySettings
         {
@@ -99,6 +100,7 @@ internal static class SettingsResolver
             ModelAliases = aliases,
             ModelRefreshInterval = refresh,
             QueueTimeout = queueTimeout,
+            Tracing = tracing,
         };
     }
 

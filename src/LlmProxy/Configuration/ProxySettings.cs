@@ -51,6 +51,7 @@ internal sealed class ProxySettings
         ModelAliases = other.ModelAliases;
         ModelRefreshInterval = other.ModelRefreshInterval;
         QueueTimeout = other.QueueTimeout;
+        Tracing = other.Tracing;
     }
 
     /// <summary>
@@ -128,6 +129,8 @@ internal sealed class ProxySettings
 
     /// <summary>QUEUE_TIMEOUT_SECONDS: the longest wait for a slot of an upstream at its max concurrency; zero = none.</summary>
     public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Traces over OTLP (the standard OTEL_* variables), or null when tracing is off (the default).</summary>
+    public TracingSettings? Tracing { get; init; }
 
     /// <summary>The body limit in force for a request.</summary>
     public long EffectiveMaxRequestBytes => MaxRequestBytes > 0 ? MaxRequestBytes : BuiltInBodyCeilingBytes;
@@ -157,7 +160,8 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"Upstreams = [{string.Join("; ", Upstreams)}], ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamOptions = [{string.Join("; ", UpstreamOptionsByName.Select(o => $"{o.Key}: {o.Value}"))}], ");
         text.Append(CultureInfo.InvariantCulture, $"ModelAliases = {ModelAliases}, ModelRefreshInterval = {ModelRefreshInterval.TotalSeconds} s, ");
-        text.Append(CultureInfo.InvariantCulture, $"QueueTimeout = {QueueTimeout.TotalSeconds} s }}");
+        text.Append(CultureInfo.InvariantCulture, $"QueueTimeout = {QueueTimeout.TotalSeconds} s, ");
+        text.Append(Tracing is null ? "Tracing = (off) }" : $"Tracing = {Tracing} }}");
         return text.ToString();
     }
 }

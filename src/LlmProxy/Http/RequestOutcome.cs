@@ -28,6 +28,15 @@ internal sealed class RequestOutcome
     /// </summary>
     public string? Provider { get; set; }
 
+    /// <summary>
+    /// What the request asks of a model, as the OpenTelemetry GenAI conventions name it (<c>chat</c>,
+    /// <c>text_completion</c>, <c>embeddings</c>); null until an upstream call starts.
+    /// </summary>
+    public string? Operation { get; set; }
+
+    /// <summary>Whether the answer was asked for as a stream (SSE).</summary>
+    public bool Stream { get; set; }
+
     /// <summary>How many times the request was sent to an upstream (retries and failover included).</summary>
     public int Attempts { get; set; }
 
@@ -63,6 +72,9 @@ internal sealed class RequestOutcome
     /// <summary>From the request reaching the proxy to the end of its answer (a whole stream included).</summary>
     public TimeSpan Duration { get; private set; }
 
+    /// <summary>When the request ended, as a <see cref="Stopwatch"/> timestamp (0 before <see cref="Complete"/>).</summary>
+    public long EndedTimestamp { get; private set; }
+
     /// <summary>The request's outcome (created here if the pipeline did not, so a handler never has to check).</summary>
     public static RequestOutcome Of(HttpContext context)
     {
@@ -93,7 +105,8 @@ internal sealed class RequestOutcome
     /// </summary>
     public void Complete(HttpContext context)
     {
-        Duration = Stopwatch.GetElapsedTime(_started);
+        EndedTimestamp = Stopwatch.GetTimestamp();
+        Duration = Stopwatch.GetElapsedTime(_started, EndedTimestamp);
         AnswerStarted = context.Response.HasStarted;
         Route = context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template } ? template : null;
         Status = context.RequestAborted.IsCancellationRequested && !_connectionCutByProxy

@@ -41,6 +41,7 @@ internal sealed class LlmMetrics
     private readonly Counter _promptTokens;
     private readonly Counter _completionTokens;
     private readonly GaugeChild _streamsInFlight;
+    private readonly Counter _rateLimitedFamily;
     private readonly CounterChild[] _rateLimited;
     private readonly LabelValueCap _keyNames = new(MaxKeyLabels, 64);
     private readonly Counter _keyRequests;
@@ -65,7 +66,7 @@ internal sealed class LlmMetrics
         _promptTokens = registry.CreateCounter("llm_prompt_tokens_total", "Prompt tokens reported by the provider, by provider and model.", "provider", "model");
         _completionTokens = registry.CreateCounter("llm_completion_tokens_total", "Completion tokens reported by the provider, by provider and model.", "provider", "model");
         _streamsInFlight = registry.CreateGauge("llm_streams_in_flight", "Streamed (SSE) answers open right now.").Labels();
-        var rateLimited = registry.CreateCounter("llm_rate_limited_requests_total",
+        var rateLimited = _rateLimitedFamily = registry.CreateCounter("llm_rate_limited_requests_total",
             "Requests refused with 429 by the proxy's own limits, by reason (requests, tokens, failed_auth).", "reason");
         // Every reason from the start, so each series reads 0 before its first refusal and sum() covers them all.
         _rateLimited = [.. Enumerable.Range(0, RateLimitReasons.Count).Select(r => rateLimited.Labels(((RateLimitReason)r).Label()))];
@@ -74,6 +75,13 @@ internal sealed class LlmMetrics
         _keyTokens = registry.CreateCounter("llm_key_tokens_total",
             "Prompt+completion tokens of requests, by API key name (key mode only).", "key");
     }
+
+    // The families themselves, for readers of the same numbers as a scrape (the /ui page, docs/observability.md).
+    public Counter Requests => _requests;
+    public Histogram TimeToFirstToken => _timeToFirstToken;
+    public Counter PromptTokens => _promptTokens;
+    public Counter CompletionTokens => _completionTokens;
+    public Counter RateLimitedRequests => _rateLimitedFamily;
 
     /// <summary>How many distinct model names are recorded as themselves (the rest are "other").</summary>
     public int KeptModelCount => _models.KeptCount;

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LlmProxy.Configuration;
+using LlmProxy.Http;
 using LlmProxy.Operations.Docs;
 
 namespace LlmProxy.Operations;
@@ -11,7 +15,7 @@ namespace LlmProxy.Operations;
 /// </summary>
 internal static class DocsApi
 {
-    public const string DocumentPath = "/openapi.json";
+    public const string DocumentPath = OperationsRoutes.OpenApiDocument;
 
     private static readonly string[] GetOrHead = [HttpMethods.Get, HttpMethods.Head];
 

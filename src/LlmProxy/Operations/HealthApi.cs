@@ -1,7 +1,8 @@
 using System.Text.Json.Serialization;
 using LlmProxy.Configuration;
-using LlmProxy.Routing;
+using LlmProxy.Http;
 using LlmProxy.Http.RateLimiting;
+using LlmProxy.Routing;
 
 namespace LlmProxy.Operations;
 
@@ -13,7 +14,7 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", (HealthState health) =>
+        routes.MapGet(OperationsRoutes.Health, (HealthState health) =>
         {
             var report = health.Report();
             return Results.Json(report, HealthJsonContext.Default.HealthResponse, statusCode: health.IsDraining ? 503 : 200);
@@ -40,6 +41,9 @@ internal sealed class HealthState(ProxySettings settings, TimeProvider time, Ups
 
     public bool IsDraining => _draining;
 
+    /// <summary>Seconds since the proxy started, to the millisecond.</summary>
+    public double UptimeSeconds => Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3);
+
     /// <summary>Called once when the host starts stopping (SIGTERM/SIGINT): /healthz turns 503 "draining".</summary>
     public void MarkDraining() => _draining = true;
 
@@ -51,7 +55,7 @@ internal sealed class HealthState(ProxySettings settings, TimeProvider time, Ups
         var status = _draining ? "draining" : statuses.Any(u => u.State == "down") ? "degraded" : "ok";
         return new(
             Status: status,
-            UptimeSeconds: Math.Round(time.GetElapsedTime(_startTimestamp).TotalSeconds, 3),
+            UptimeSeconds: UptimeSeconds,
             Version: ProxyVersion.Text,
             RateLimit: new HealthRateLimit(settings.RateLimitEnabled, settings.RateLimitWindowSeconds, settings.RateLimitMaxRequests,
                 settings.RateLimitMaxTokens, store is RedisWindowStore ? "redis" : "memory", store is not RedisWindowStore redis || redis.IsUp,

@@ -1,3 +1,4 @@
+using LlmProxy.Http;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Operations;
@@ -10,7 +11,7 @@ internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/metrics", WriteAsync)
+        routes.MapGet(OperationsRoutes.Metrics, WriteAsync)
             .DisableRateLimiting()
             .WithName("metrics")
             .WithTags("operations")

@@ -52,6 +52,18 @@ internal static class UpstreamEndpoints
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
     };
 
+    /// <summary>
+    /// The OpenTelemetry GenAI <c>gen_ai.operation.name</c> of a request to the endpoint (docs/observability.md,
+    /// Traces): <c>chat</c>, <c>text_completion</c>, <c>embeddings</c>.
+    /// </summary>
+    public static string OperationName(this UpstreamEndpoint endpoint) => endpoint switch
+    {
+        UpstreamEndpoint.ChatCompletions => "chat",
+        UpstreamEndpoint.Completions => "text_completion",
+        UpstreamEndpoint.Embeddings => "embeddings",
+        _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
+    };
+
     /// <summary>The proxy's own OpenAI route for the endpoint.</summary>
     public static string Route(this UpstreamEndpoint endpoint) => "/v1/" + endpoint.UpstreamPath();
 }

@@ -55,14 +55,14 @@ internal sealed class OpenAiCompatUpstream : IUpstream
     public async Task<UpstreamCall> SendAsync(UpstreamRequest request, HttpContext context)
     {
         var call = new UpstreamCall(Name, request, context, _settings.UpstreamTimeout,
-            _metrics.For(Name, RequestOutcome.Of(context).Model ?? request.Model), _logger, Health);
+            _metrics.For(Name, RequestOutcome.Of(context).Model ?? request.Model), _logger, Health, Definition.BaseUrl);
         var url = request.Endpoint switch
         {
             UpstreamEndpoint.ChatCompletions => _chat,
             UpstreamEndpoint.Completions => _completions,
             _ => _embeddings,
         };
-        var (response, failure) = await _client.SendAsync(context, HttpMethod.Post, url, request.Body, call.Idle, Definition.Options);
+        var (response, failure) = await _client.SendAsync(context, HttpMethod.Post, url, request.Body, call.Idle, Definition.Options, call.Span);
         if (response is null)
         {
             call.Fail(failure!);

@@ -134,6 +134,10 @@ internal static class SseRelay
                 {
                     call.OnUsage(prompt, completion);
                 }
+                if (call.WantsResponseModel && SseEvents.TryReadModel(payload.Span, out var model))
+                {
+                    call.OnResponseModel(model!);
+                }
                 await sink.OnEventAsync(sseEvent, payload, call.Idle.Token);
                 return null;
         }

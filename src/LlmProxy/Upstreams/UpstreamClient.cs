@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using LlmProxy.Configuration;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
+using LlmProxy.Http.Tracing;
 
 namespace LlmProxy.Upstreams;
 
@@ -19,9 +21,10 @@ internal sealed class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySet
     /// <param name="body">The bytes to send (the client's own for /v1), or empty for none.</param>
     /// <param name="idle">Covers the wait for the response headers.</param>
     /// <param name="options">The upstream's key (and whether it beats the client's own <c>Authorization</c>).</param>
+    /// <param name="span">The attempt's span, when tracing: its context goes upstream as <c>traceparent</c>.</param>
     /// <returns>The upstream's response (headers read, any status), or the failure that stands for it.</returns>
     public async Task<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(
-        HttpContext? context, HttpMethod method, Uri url, ReadOnlyMemory<byte>? body, IdleTimeout idle, UpstreamOptions options)
+        HttpContext? context, HttpMethod method, Uri url, ReadOnlyMemory<byte>? body, IdleTimeout idle, UpstreamOptions options, Activity? span = null)
     {
         var request = new HttpRequestMessage(method, url)
         {
@@ -39,6 +42,10 @@ internal sealed class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySet
         else if (options.ApiKey is { } key)
         {
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        }
+        if (span is not null)
+        {
+            UpstreamTracing.Propagate(span, request);
         }
         if (request.Content is not null && request.Content.Headers.ContentType is null)
         {

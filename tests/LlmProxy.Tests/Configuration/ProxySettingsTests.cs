@@ -66,6 +66,7 @@ public class ProxySettingsTests
         _ when type == typeof(IReadOnlyDictionary<string, UpstreamOptions>) => new Dictionary<string, UpstreamOptions> { ["x"] = new() { Priority = 1 } },
         _ when type == typeof(RedisUrl) => RedisUrl.Parse("redis://copy.test:6380/2"),
         _ when type == typeof(StoreFailureMode) => StoreFailureMode.Closed,
+        _ when type == typeof(TracingSettings) => new TracingSettings(new Uri("http://collector.test:4318"), TracingSettings.DefaultProtocol, new Dictionary<string, string>()),
         _ => throw new InvalidOperationException($"{name}: no test value for {type}; add one here"),
     };
 }
