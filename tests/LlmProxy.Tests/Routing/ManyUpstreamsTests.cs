@@ -242,8 +242,33 @@ public class ManyUpstreamsTests
         {
             Assert.Equal(HttpStatusCode.OK, classic.StatusCode);
         }
-        using var sent = JsonDocument.Parse(a.Chats[^1].Body);
-        Assert.Equal("llama3.1:8b", sent.RootElement.GetProperty("model").GetString());
+        using (var sent = JsonDocument.Parse(a.Chats[^1].Body))
+        {
+            Assert.Equal("llama3.1:8b", sent.RootElement.GetProperty("model").GetString());
+        }
+
+        // The translating doors send the route's model as well (docs/upstreams.md, Aliases).
+        using (var anthropic = await proxy.Client.SendAsync(Doors.Anthropic.AnthropicRoutesTests.Post("v1/messages",
+            """{"model":"gpt-4o","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, anthropic.StatusCode);
+            Assert.Equal("a", UpstreamHeader(anthropic));
+        }
+        using (var sent = JsonDocument.Parse(a.Chats[^1].Body))
+        {
+            Assert.Equal("llama3.1:8b", sent.RootElement.GetProperty("model").GetString());
+        }
+        using (var ollama = await proxy.Client.SendAsync(Doors.Ollama.OllamaHttp.Post("api/chat",
+            """{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"hi"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ollama.StatusCode);
+            // Ollama's answer names the model the client asked for, as Ollama's own would.
+            Assert.Equal("gpt-4o", (await Requests.JsonAsync(ollama)).GetProperty("model").GetString());
+        }
+        using (var sent = JsonDocument.Parse(a.Chats[^1].Body))
+        {
+            Assert.Equal("llama3.1:8b", sent.RootElement.GetProperty("model").GetString());
+        }
     }
 
     [Fact]

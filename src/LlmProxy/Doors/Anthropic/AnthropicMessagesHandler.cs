@@ -1,7 +1,7 @@
 using CommunityToolkit.HighPerformance.Buffers;
+using LlmProxy.Http;
 using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
-using LlmProxy.Http;
 using LlmProxy.Metrics;
 using LlmProxy.Routing;
 using LlmProxy.Upstreams;

@@ -1,8 +1,8 @@
 using System.Buffers;
 using CommunityToolkit.HighPerformance.Buffers;
+using LlmProxy.Http;
 using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
-using LlmProxy.Http;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Doors.Ollama;

@@ -3,6 +3,8 @@ using LlmProxy.Configuration;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
 using LlmProxy.Metrics;
+using LlmProxy.Tests.Doors.Anthropic;
+using LlmProxy.Tests.Doors.Ollama;
 using LlmProxy.Tests.Support;
 
 namespace LlmProxy.Tests.Http.Auth;
@@ -176,5 +178,45 @@ public sealed class KeysFileAuthTests : IDisposable
         var code = await LlmProxy.Hosting.ProxyHost.RunAsync(new ProxySettings { ApiKeysFile = _keysFile, Port = 0 }, stderr);
         Assert.Equal(2, code);
         Assert.StartsWith($"llm-proxy: PROXY_API_KEYS_FILE {_keysFile}, line 1:", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_key_s_models_hold_on_the_Anthropic_door_with_the_key_in_x_api_key()
+    {
+        var (proxy, _) = await StartAsync();
+        await using var _proxy = proxy;
+        const string allowed = """{"model":"qwen2.5:7b","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""";
+        using (var ok = await proxy.Client.SendAsync(AnthropicRoutesTests.Post("/v1/messages", allowed, apiKey: "sk-alice-7f3a")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        const string refused = """{"model":"mistral","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""";
+        using var response = await proxy.Client.SendAsync(AnthropicRoutesTests.Post("/v1/messages", refused, apiKey: "sk-alice-7f3a"));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = await Requests.JsonAsync(response);
+        Assert.Equal("error", body.GetProperty("type").GetString());
+        Assert.Equal("permission_error", body.GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains("may not use model 'mistral'", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_key_s_models_hold_on_the_Ollama_door_and_its_model_list_shows_only_them()
+    {
+        var (proxy, _) = await StartAsync();
+        await using var _proxy = proxy;
+        using (var ok = await proxy.Client.SendAsync(OllamaHttp.Post("/api/chat", """{"model":"llama3","stream":false,"messages":[{"role":"user","content":"hi"}]}""", authorization: "Bearer sk-anon-55d1")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using (var refused = await proxy.Client.SendAsync(OllamaHttp.Post("/api/chat", """{"model":"mistral","stream":false,"messages":[{"role":"user","content":"hi"}]}""", authorization: "Bearer sk-anon-55d1")))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("may not use model 'mistral'", (await Requests.JsonAsync(refused)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        using var tags = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
+        tags.Headers.TryAddWithoutValidation("Authorization", "Bearer sk-anon-55d1");
+        using var list = await proxy.Client.SendAsync(tags);
+        var names = (await Requests.JsonAsync(list)).GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["llama3"], names);
     }
 }
