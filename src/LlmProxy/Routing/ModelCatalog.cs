@@ -24,7 +24,13 @@ internal sealed class ModelCatalog
         _table = table;
         _snapshot = Build();
         pool.Changed += Rebuild;
-        metrics.LimitModelLabelsTo(IsKnownModel);
+        // Only where model lists are read in the background (UPSTREAMS, discovery) can a name be checked against them.
+        // Without (the stub, the legacy single upstream) every name is kept as it always was, up to the cap
+        // (docs/operations.md, Metrics): otherwise the default setup would label every request "other".
+        if (pool.Mode != UpstreamMode.Legacy)
+        {
+            metrics.LimitModelLabelsTo(IsKnownModel);
+        }
     }
 
     /// <summary>

@@ -32,9 +32,6 @@ internal static class TraceAttributes
     /// <summary>The request's <c>x-request-id</c>, to find its log line.</summary>
     public const string RequestId = "llm_proxy.request_id";
 
-    /// <summary>An event on an attempt span for each connection retry to the same upstream.</summary>
-    public const string RetryEvent = "llm_proxy.retry";
-
     /// <summary>The longest model name put into a span name or attribute: clients choose it (as the metrics cap it).</summary>
     public const int MaxModelLength = 128;
 
