@@ -49,7 +49,7 @@ public class DashboardBenchmarks
         services.AddLogging();
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ProxyAuth>();
+        services.AddProxyAuth(settings);
         services.AddSingleton<HealthState>();
         services.AddSingleton<RecentRequests>();
         services.AddSingleton<RequestTracing>();
