@@ -167,7 +167,8 @@ def main():
     logdir = Path(tempfile.mkdtemp(prefix="run-", dir=ART))
     pin = Pinning(not args.no_pin)
     started = time.monotonic()
-    results = {"machine": machine(), "pinning": pin.describe(), "limits": limits,
+    # "os_limits", not "limits": that key is the rate-limits step's (bench/benchlib/limit_steps.py).
+    results = {"machine": machine(), "pinning": pin.describe(), "os_limits": limits,
                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "command": "./build.sh bench " + " ".join(sys.argv[1:]),
                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()

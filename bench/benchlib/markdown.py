@@ -22,8 +22,8 @@ def header(results, charts):
            + ("; 1-minute load after each step: " + ", ".join(f"{k} {v}" for k, v in results["loadavg_after_step"].items())
               if results.get("loadavg_after_step") else ""),
            f"- {m['tools']['wrk']}; {m['tools']['nginx']}; .NET SDK {m['tools']['dotnet']}",
-           f"- {results['pinning']}; open-file limit {results.get('limits', {}).get('nofile', '?')}, "
-           f"ephemeral ports {results.get('limits', {}).get('ephemeral_ports', '?')}", "",
+           f"- {results['pinning']}; open-file limit {results.get('os_limits', {}).get('nofile', '?')}, "
+           f"ephemeral ports {results.get('os_limits', {}).get('ephemeral_ports', '?')}", "",
            "## Command", "", "```", results["command"], "```", "",
            f"Settings: {a.get('rounds')} rounds of {a.get('duration')} s wrk runs per scenario (1 thread, 16 "
            f"connections); paced runs pause {a.get('pace_ms')} ms per connection between requests; "
@@ -172,7 +172,7 @@ def doors(results):
 
 def fd_note(results):
     """A proxy holds two sockets per stream; say so when the open-file limit, not the target, capped the streams."""
-    nofile = results.get("limits", {}).get("nofile")
+    nofile = results.get("os_limits", {}).get("nofile")
     top = max((int(n) for n in results.get("streaming", {}).get("hold", {})), default=0)
     if not nofile or 2 * top + 64 <= nofile:
         return ""
@@ -266,7 +266,8 @@ def micro(results):
 
 def limits(results):
     lim = results.get("limits")
-    if not lim:
+    # Runs from before the key "os_limits" kept the open-file limits here when the rate-limits step did not run.
+    if not lim or "path" not in lim:
         return []
     a = results.get("args", {})
     out = ["## Rate limits: in memory or shared in Redis", "",
