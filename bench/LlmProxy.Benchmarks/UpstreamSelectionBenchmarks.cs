@@ -44,7 +44,7 @@ public class UpstreamSelectionBenchmarks
         services.AddLogging();
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ProxyAuth>();
+        services.AddProxyAuth(settings);
         services.AddProxyMetrics();
         services.AddUpstreams();
         services.AddModelRouting();
