@@ -31,6 +31,10 @@ internal static class DocsApi
                 document.Info.Title = "llm-proxy";
                 document.Info.Version = ProxyVersion.Text;
                 document.Info.Description = "A small, fast gateway in front of OpenAI-compatible model servers.";
+                // Never the request's Host (the generator's default): a client chooses that header, and a document that
+                // repeats it sends "Try it out" and generated clients wherever the client said (docs/security.md).
+                // A relative server is the proxy itself, however it is reached.
+                document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = "/" }];
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer<BearerAuthOperationTransformer>();

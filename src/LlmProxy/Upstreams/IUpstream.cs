@@ -55,6 +55,7 @@ internal static class UpstreamsSetup
     {
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<UpstreamSecrets>();
         services.AddSingleton<OpenAiCompatUpstream>();
         services.AddSingleton<IUpstream>(s => s.GetRequiredService<OpenAiCompatUpstream>());
         services.AddSingleton<IUpstream, StubUpstream>();

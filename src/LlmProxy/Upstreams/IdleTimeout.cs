@@ -38,12 +38,30 @@ internal sealed class IdleTimeout : IDisposable
     }
 
     /// <summary>
+    /// The proxy is not reading from the upstream for a while (it waits for a slow client to take the last event): the
+    /// upstream's silence cannot be measured, so the clock stops until the next <see cref="Touch"/>.
+    /// </summary>
+    public void Pause()
+    {
+        if (!_source.IsCancellationRequested)
+        {
+            _source.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
     /// The one filter for "the upstream let us down" while reading its answer: the connection broke (an
     /// <see cref="IOException"/>, or <see cref="HttpRequestException"/> for a cut chunked framing), or it fell silent
-    /// past the interval. A cancellation because the client left is not one: that is nobody's failure to report.
+    /// past the interval. Nothing is, once the client left: that is nobody's failure to report.
     /// </summary>
     public bool IsUpstreamFailure(Exception exception) =>
-        exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut);
+        !ClientAborted && (exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut));
+
+    /// <summary>
+    /// The client went away (or was disconnected for not reading): whatever failed — a cancelled read, a write to a
+    /// closed socket — is nobody's failure to report.
+    /// </summary>
+    public bool IsClientGone(Exception exception) => ClientAborted && exception is OperationCanceledException or IOException;
 
     public void Dispose() => _source.Dispose();
 }

@@ -43,10 +43,29 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
         using (response)
         {
             call.OnStatus(status);
-            call.Fail(await ReadErrorAsync(response, status, call.Idle));
+            var error = await ReadErrorAsync(response, status, call.Idle);
+            if (status is 401 or 403 && error.ShouldAnswer && !client.ForwardsClientAuthorization(context))
+            {
+                error = RefusedProxyCredentials(error, status);
+            }
+            call.Fail(error);
             return call;
         }
     }
+
+    /// <summary>
+    /// The upstream refused credentials the client never chose — the proxy's own (OPENAI_COMPAT_API_KEY, or none), because
+    /// the client's key was the proxy's to check and passed: a gateway fault, 502, not the client's 401/403
+    /// (docs/api.md, Upstream outcomes). The upstream's words are kept (secrets taken out on the way, see
+    /// <see cref="UpstreamSecrets"/>) for the operator who reads the error.
+    /// </summary>
+    private static UpstreamFailure RefusedProxyCredentials(UpstreamFailure failure, int status) => new(
+        UpstreamOutcome.UpstreamError, 502,
+        $"The upstream model server refused the proxy's credentials ({status}); the operator must check OPENAI_COMPAT_API_KEY. The upstream said: {failure.Message}",
+        "server_error", Code: RefusedCredentialsCode);
+
+    /// <summary>The OpenAI-style code of that 502.</summary>
+    public const string RefusedCredentialsCode = "upstream_auth_failed";
 
     /// <summary>
     /// The upstream's <c>/models</c> list (for GET /v1/models), or null with the reason it is unavailable. Bounded by

@@ -102,10 +102,18 @@ internal sealed partial class UpstreamCall : IDisposable
     /// <summary>The call failed before an answer could be relayed: records it, ends the call, returns the failure.</summary>
     public UpstreamFailure Fail(UpstreamFailure failure)
     {
+        failure = Redact(failure);
         Failure = failure;
         OnEnd(failure.Kind, failure.ModelNotFound);
         return failure;
     }
+
+    /// <summary>
+    /// The failure as a client may see it: every secret taken out of what the upstream said (<see cref="UpstreamSecrets"/>).
+    /// Every failure a door answers or a stream reports passes here (<see cref="Fail"/>, and the relay's in-stream errors).
+    /// </summary>
+    public UpstreamFailure Redact(UpstreamFailure failure) =>
+        Context.RequestServices?.GetService<UpstreamSecrets>() is { } secrets ? secrets.Redact(failure, Context) : failure;
 
     /// <summary>The whole answer reached the client: the call ends, and the door has nothing left to answer (null).</summary>
     public UpstreamFailure? Succeed()
@@ -141,6 +149,16 @@ internal sealed partial class UpstreamCall : IDisposable
         }
     }
 
+    /// <summary>
+    /// The client has read nothing for <see cref="ClientWrites.StallLimit"/>: its connection is closed (it then counts as
+    /// a client that left, 499, everywhere) and the upstream call ends with it. Called from a timer thread.
+    /// </summary>
+    public void AbortStalledClient()
+    {
+        LogClientStalled(_logger, Context.TraceIdentifier, ClientWrites.StallLimit.TotalSeconds);
+        Context.Abort();
+    }
+
     public void Dispose()
     {
         Response?.Dispose();
@@ -161,6 +179,10 @@ internal sealed partial class UpstreamCall : IDisposable
         UpstreamOutcome.UpstreamError => UpstreamErrorKind.InvalidResponse,
         _ => null,
     };
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning,
+        Message = "request {RequestId}: the client read nothing for {Seconds} s; its connection is closed (recorded as 499)")]
+    private static partial void LogClientStalled(ILogger logger, string requestId, double seconds);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Debug,
         Message = "upstream {Provider} {Model} {Endpoint}: status {Status}, {Outcome} after {ElapsedMs} ms (first byte {FirstByteMs} ms, tokens {PromptTokens}+{CompletionTokens})")]

@@ -17,6 +17,9 @@ internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, 
 
     public Uri BaseUrl => http.BaseUrl;
 
+    /// <summary>Whether this request's own Authorization goes upstream (else the upstream sees the proxy's credentials).</summary>
+    public bool ForwardsClientAuthorization(HttpContext context) => UpstreamHeaders.ForwardsClientAuthorization(context.Request, auth.KeyMode);
+
     /// <param name="context">The client's request: headers to forward, request id.</param>
     /// <param name="method">GET or POST.</param>
     /// <param name="path">Relative to OPENAI_COMPAT_BASE_URL, e.g. <c>chat/completions</c>.</param>

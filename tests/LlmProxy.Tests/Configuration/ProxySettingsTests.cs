@@ -14,6 +14,8 @@ public class ProxySettingsTests
             ApiKeys = ["sk-proxy-5ecret-a", "sk-proxy-5ecret-b"],
             OpenAiCompatBaseUrl = new Uri("http://user:pa55word@models.internal:11434/v1/"),
             RateLimitMaxRequests = 77,
+            AllowedHosts = ["proxy.lan"],
+            MaxInflightBodyBytes = 12345,
         };
 
         var text = settings.ToString();
@@ -24,6 +26,13 @@ public class ProxySettingsTests
         Assert.Contains("ApiKeys = (2 set)", text, StringComparison.Ordinal);
         Assert.Contains("models.internal:11434", text, StringComparison.Ordinal);
         Assert.Contains("RateLimitMaxRequests = 77", text, StringComparison.Ordinal);
+        Assert.Contains("AllowedHosts = proxy.lan", text, StringComparison.Ordinal);
+        Assert.Contains("MaxInflightBodyBytes = 12345", text, StringComparison.Ordinal);
+        // Every property a setting is kept in shows up by name, except the secrets' values.
+        foreach (var property in typeof(ProxySettings).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            Assert.Contains(property.Name + " = ", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

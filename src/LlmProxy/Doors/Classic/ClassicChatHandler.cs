@@ -21,6 +21,8 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
     public async Task HandleAsync(HttpContext context, bool stream)
     {
         ChatRequest? request;
+        ReadOnlyMemory<byte> upstreamBody;
+        BodyReservation? room;
         using (var body = await bodies.ReadAsync(context))
         {
             if (body is null)
@@ -42,13 +44,22 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
                 await ClassicErrors.WriteValidationAsync(context, problems);
                 return;
             }
+            // The upstream request is a copy of the body that lives until the request is over: it takes over the body's
+            // room in the budget of bodies in flight (grown if the copy may be larger), and the body is given back here.
+            var (reserved, reservation) = await bodies.GrowRoomAsync(context, body.DetachReservation(), ClassicUpstreamBody.SizeBound(request));
+            if (!reserved)
+            {
+                return;
+            }
+            room = reservation;
+            upstreamBody = ClassicUpstreamBody.Write(request, stream);
         }
+        using var heldRoom = room;
 
         var upstream = router.Route(request.Model);
         var outcome = RequestOutcome.Of(context);
         outcome.Model = request.Model;
         outcome.Provider = upstream.Name;
-        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(new UpstreamChatRequest(request.Model, request.Messages, stream), UpstreamJsonContext.Default.UpstreamChatRequest);
         using var scope = stream ? metrics.TrackStream() : default;
         using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: false, upstreamBody), context);
         var failure = call.Failure;
