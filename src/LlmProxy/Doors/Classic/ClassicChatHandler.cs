@@ -45,14 +45,15 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
                 return;
             }
             // The upstream request is a copy of the body that lives until the request is over: it takes over the body's
-            // room in the budget of bodies in flight (grown if the copy may be larger), and the body is given back here.
-            var (reserved, reservation) = await bodies.GrowRoomAsync(context, body.DetachReservation(), ClassicUpstreamBody.SizeBound(request));
+            // room in the budget of bodies in flight, and the body is given back here. The copy drops what the body had
+            // beyond the fields it keeps, so it rarely needs more room than the body held (whole KiB, see BodyReservation).
+            upstreamBody = ClassicUpstreamBody.Write(request, stream);
+            var (reserved, reservation) = await bodies.GrowRoomAsync(context, body.DetachReservation(), upstreamBody.Length);
             if (!reserved)
             {
                 return;
             }
             room = reservation;
-            upstreamBody = ClassicUpstreamBody.Write(request, stream);
         }
         using var heldRoom = room;
 

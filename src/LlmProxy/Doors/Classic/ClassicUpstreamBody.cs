@@ -16,7 +16,7 @@ internal static class ClassicUpstreamBody
 
     private const int Fixed = 64;
 
-    /// <summary>An upper bound of the body's size, to reserve room for it before it is written.</summary>
+    /// <summary>An upper bound of the body's size: its buffer is allocated once.</summary>
     public static long SizeBound(ChatRequest request)
     {
         long size = Fixed + (request.Model.Length * 6L);

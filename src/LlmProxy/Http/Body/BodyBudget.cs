@@ -6,9 +6,11 @@ namespace LlmProxy.Http.Body;
 /// <summary>
 /// MAX_INFLIGHT_BODY_BYTES (docs/security.md, Memory): one budget for the request-body bytes all requests hold at once,
 /// so a burst of large bodies cannot grow memory without bound (MAX_REQUEST_BYTES bounds one body, not a thousand).
-/// Bodies take their bytes as they arrive (<see cref="BodyReservation"/>), not as they are announced: a client that
-/// declares 25 MB and sends nothing holds nothing. A body that does not fit waits up to <see cref="MaxWait"/>, oldest
-/// first, for others to finish; then it is refused with 503 and <c>Retry-After</c>.
+/// A body with a Content-Length takes its room whole before it is read (<see cref="BodyReservation"/>), so bodies never
+/// wait on each other half-read; a chunked body takes it step by step. A body that does not fit waits up to
+/// <see cref="MaxWait"/>, oldest first, for others to finish; then it is refused with 503 and <c>Retry-After</c>. A
+/// client that announces a body and then sends too slowly is dropped by Kestrel's minimum body rate
+/// (Hosting/KestrelLimits.cs), which gives its room back.
 /// </summary>
 /// <remarks>
 /// The counting is the framework's <see cref="ConcurrencyLimiter"/>, one permit per KiB: weighted acquires, a FIFO
@@ -22,7 +24,8 @@ internal sealed class BodyBudget : IDisposable
     /// <summary>The Retry-After of a refusal, in seconds: bodies in flight are usually done by then.</summary>
     public const int RetryAfterSeconds = 2;
 
-    private const int BytesPerPermit = 1024;
+    /// <summary>The unit the budget counts in: room is taken in whole KiB.</summary>
+    public const int BytesPerPermit = 1024;
 
     private readonly ConcurrencyLimiter? _limiter;
     private readonly int _permitLimit;
@@ -55,16 +58,18 @@ internal sealed class BodyBudget : IDisposable
     public BodyReservation? Open(CancellationToken requestAborted) => _limiter is null ? null : new BodyReservation(this, requestAborted);
 
     /// <summary>
-    /// Takes room for <paramref name="bytes"/> more bytes, waiting up to <see cref="MaxWait"/>: the lease, or null when
-    /// there was no room in time. One body larger than the whole budget takes the whole budget.
+    /// Takes room for <paramref name="bytes"/> more bytes, waiting up to <see cref="MaxWait"/>: the lease and the bytes it
+    /// grants (whole units, so at least <paramref name="bytes"/>), or a null lease when there was no room in time. One
+    /// body larger than the whole budget takes the whole budget, and is granted what it asked for.
     /// </summary>
-    internal async ValueTask<RateLimitLease?> TakeAsync(long bytes, CancellationToken cancellationToken)
+    internal async ValueTask<(RateLimitLease? Lease, long Granted)> TakeAsync(long bytes, CancellationToken cancellationToken)
     {
         var permits = (int)Math.Min((bytes + BytesPerPermit - 1) / BytesPerPermit, _permitLimit);
+        var granted = Math.Max((long)permits * BytesPerPermit, bytes);
         var lease = _limiter!.AttemptAcquire(permits);
         if (lease.IsAcquired)
         {
-            return lease;
+            return (lease, granted);
         }
         lease.Dispose();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -75,15 +80,15 @@ internal sealed class BodyBudget : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return (null, 0);
         }
         if (lease.IsAcquired)
         {
-            return lease;
+            return (lease, granted);
         }
         // The queue itself is full.
         lease.Dispose();
-        return null;
+        return (null, 0);
     }
 
     public void Dispose() => _limiter?.Dispose();

@@ -10,15 +10,18 @@ internal sealed class BodyReservation(BodyBudget budget, CancellationToken reque
 
     private readonly List<RateLimitLease> _leases = [];
 
-    /// <summary>The bytes this body may hold so far.</summary>
+    /// <summary>The bytes this body may hold so far: whole units of the budget (<see cref="BodyBudget.BytesPerPermit"/>).</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>Room for <paramref name="bytes"/> more bytes; throws <see cref="BodyBudgetExceededException"/> when there is none in time.</summary>
+    /// <summary>
+    /// Room for at least <paramref name="bytes"/> more bytes (rounded up to whole units); throws
+    /// <see cref="BodyBudgetExceededException"/> when there is none in time.
+    /// </summary>
     public async ValueTask GrowAsync(long bytes)
     {
-        var lease = await budget.TakeAsync(bytes, requestAborted) ?? throw new BodyBudgetExceededException(budget.CapacityBytes);
-        _leases.Add(lease);
-        Bytes += bytes;
+        var (lease, granted) = await budget.TakeAsync(bytes, requestAborted);
+        _leases.Add(lease ?? throw new BodyBudgetExceededException(budget.CapacityBytes));
+        Bytes += granted;
     }
 
     public void Dispose()

@@ -33,9 +33,11 @@ internal sealed class PooledBody : IDisposable
     /// </summary>
     /// <param name="onRead">Called after every read that returned bytes (an idle timer that restarts on activity).</param>
     /// <param name="reservation">
-    /// The body's room in the budget of bodies in flight: bytes are read only into room already taken, which grows a
-    /// step at a time as they arrive (so a client that announces a large body and sends nothing holds nothing). The
-    /// body owns it from here on. Throws <see cref="BodyBudgetExceededException"/> when no room came in time.
+    /// The body's room in the budget of bodies in flight: bytes are read only into room already taken. A body with a
+    /// declared length (<paramref name="sizeHint"/>) takes its whole room before its first byte is read, all or nothing;
+    /// a body of unknown length (chunked) takes it a step at a time as bytes arrive. All-or-nothing matters: bodies that
+    /// each held part of their room and waited for the rest would wait on each other until all were refused. The body
+    /// owns the reservation from here on. Throws <see cref="BodyBudgetExceededException"/> when no room came in time.
     /// </param>
     public static async ValueTask<PooledBody> ReadAsync(Stream source, int limit, CancellationToken cancellationToken, long? sizeHint = null,
         Action? onRead = null, BodyReservation? reservation = null)
@@ -61,12 +63,11 @@ internal sealed class PooledBody : IDisposable
                 {
                     if (length == reservation.Bytes)
                     {
-                        // A step at most, and no further than the declared length: pooled buffers come in powers of two.
-                        var want = Math.Min(end - length, BodyReservation.Step);
-                        if (sizeHint is { } declared && declared + 1 > length)
-                        {
-                            want = (int)Math.Min(want, declared + 1 - length);
-                        }
+                        // The declared length at once (pooled buffers come in powers of two: never more than that);
+                        // without one, a step at a time.
+                        var want = sizeHint is { } declared && declared + 1 > length
+                            ? (int)Math.Min(end - length, declared + 1 - length)
+                            : Math.Min(end - length, BodyReservation.Step);
                         await reservation.GrowAsync(want);
                     }
                     end = (int)Math.Min(end, reservation.Bytes);

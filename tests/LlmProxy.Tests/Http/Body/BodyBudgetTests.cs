@@ -10,7 +10,7 @@ namespace LlmProxy.Tests.Http.Body;
 public class BodyBudgetTests
 {
     /// <summary>Sends <paramref name="first"/> bytes of a declared body, then the rest only when released.</summary>
-    private sealed class HeldContent(byte[] body, int first) : HttpContent
+    private sealed class HeldContent(byte[] body, int first, bool chunked = false) : HttpContent
     {
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource FirstPartSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -27,7 +27,7 @@ public class BodyBudgetTests
         protected override bool TryComputeLength(out long length)
         {
             length = body.Length;
-            return true;
+            return !chunked;
         }
     }
 
@@ -102,21 +102,38 @@ public class BodyBudgetTests
     }
 
     [Fact]
-    public async Task A_body_announced_large_holds_room_only_for_the_bytes_that_arrived()
+    public async Task A_chunked_body_holds_room_only_for_the_bytes_that_arrived()
     {
         await using var proxy = await KestrelProxy.StartAsync(Budget(8 * 1024 * 1024));
-        var holder = new HeldContent(ChatOfSize(6 * 1024 * 1024), 1024);
+        var holder = new HeldContent(ChatOfSize(6 * 1024 * 1024), 1024, chunked: true);
         var held = proxy.Client.SendAsync(Post("proxy", holder));
         await holder.FirstPartSent.Task;
         var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
+        await WaitUntilAsync(() => budget.BytesInUse > 0);
         await Task.Delay(300);
-        // One step (1 MiB) at most, not the 6 MiB the Content-Length announced: a client that sends nothing holds nothing.
+        // One step (1 MiB) at most: without a Content-Length the body takes room as its bytes come.
         Assert.InRange(budget.BytesInUse, 1, BodyReservation.Step);
         using var other = await proxy.Client.SendAsync(Post("proxy", new ByteArrayContent(ChatOfSize(6 * 1024 * 1024))));
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         holder.Release.TrySetResult();
         using var first = await held;
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_burst_of_bodies_three_times_the_budget_is_served_whole_one_after_another()
+    {
+        // Each body takes its whole room before it is read: two fit at once, the rest wait their turn. Bodies that held
+        // part of their room and waited for the rest would block each other until all were refused.
+        await using var proxy = await KestrelProxy.StartAsync(Budget(2 * Mib));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var response = await proxy.Client.SendAsync(Post("proxy", new ByteArrayContent(ChatOfSize(900 * 1024))));
+            return response.StatusCode;
+        }));
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
+        await WaitUntilAsync(() => budget.BytesInUse == 0);
     }
 
     [Fact]
