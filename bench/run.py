@@ -7,13 +7,15 @@ proxy_pass, the bare forwarder (Kestrel + one SocketsHttpHandler, no features) a
 
 Steps (--only picks some): headline (CPU per request vs nginx and the bare forwarder, paced latency, short SSE
 streams), growth (cost against connections), latency (streaming time to first event and gaps), scale (1,000 /
-5,000 / 10,000 streams held open: RSS, KB per stream, CPU per relayed event), footprint (binary size, cold start,
+5,000 / 10,000 streams held open: RSS, KB per stream, CPU per relayed event), doors (CPU per streamed event of
+each translating front door beside /v1, through the binary), footprint (binary size, cold start,
 CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, micro (BenchmarkDotNet); then the
 budget step marks every budget met or missed. Rewrites docs/BENCHMARKS.md, docs/benchmarks.svg and
 docs/benchmarks-growth.svg.
 
   --quick   the headline comparison only (nginx, bare forwarder, llm-proxy /v1 and any --variant/--baseline-binary),
             a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work
+  --only doors  each translating front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
 """
@@ -31,16 +33,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from benchlib import budgets, charts, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
+from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
 from benchlib.servers import Pinning  # noqa: E402
 
 # build.sh's LLMPROXY_ARTIFACTS moves the published binaries (and so what is measured and where results go).
 ARTIFACTS = Path(os.environ.get("LLMPROXY_ARTIFACTS") or ROOT / "artifacts")
 ART = ARTIFACTS / "bench"
 STEPS = [("headline", http_steps.headline), ("growth", http_steps.growth), ("latency", stream_steps.latency),
-         ("scale", stream_steps.scale), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
+         ("scale", stream_steps.scale), ("doors", door_steps.doors), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
          ("leak", footprint_steps.leak), ("micro", micro.micro)]
-ALIASES = {"nonstreaming": {"headline"}, "streaming": {"latency", "scale"}}
+ALIASES = {"nonstreaming": {"headline"}, "streaming": {"latency", "scale", "doors"}}
 
 
 def log(msg):
@@ -90,6 +92,8 @@ def parse_args():
     p.add_argument("--streams", type=ints, default=[1000, 5000, 10000], help="stream counts held open")
     p.add_argument("--settle-seconds", type=float, default=3)
     p.add_argument("--event-window", type=float, default=10, help="seconds over which CPU per relayed event is taken")
+    p.add_argument("--door-events", type=ints, default=[10, 210],
+                   help="SHORT,LONG: events per stream of the doors step (per event = the CPU difference / (LONG-SHORT))")
     p.add_argument("--leak-requests", type=int, default=1_000_000)
     p.add_argument("--leak-slice", type=int, default=10, help="seconds per wrk slice in the leak check")
     p.add_argument("--cold-starts", type=int, default=20)
@@ -121,6 +125,7 @@ def parse_args():
         args.duration, args.rounds, args.latency_streams, args.streams = 1, 1, 20, [50, 100]
         args.settle_seconds, args.event_window, args.growth_connections, args.growth_duration = 1, 2, [1, 16], 1
         args.leak_requests, args.leak_slice, args.cold_starts, args.footprint_requests = 5000, 1, 3, 2000
+        args.door_events = [5, 25]
         args.no_micro, args.no_profile, args.out = True, True, str(ART / "BENCHMARKS.smoke.md")
     if args.no_micro:
         only = only or {n for n, _ in STEPS}
@@ -132,9 +137,11 @@ def parse_args():
 
 
 def bodies():
-    """Request bodies: chat.json (non-streaming), chat-stream.json, and both for the model the proxy routes to its stub."""
+    """Request bodies: chat.json (non-streaming), chat-stream.json, both for the model the proxy routes to its stub, and
+    one per translating front door (streaming)."""
     scripts = ROOT / "bench" / "scripts"
-    out = {"chat": scripts / "chat.json", "stream": scripts / "chat-stream.json"}
+    out = {"chat": scripts / "chat.json", "stream": scripts / "chat-stream.json", "ollama-chat": scripts / "ollama-chat.json",
+           "messages-stream": scripts / "messages-stream.json"}
     for key, src in (("stub", "chat"), ("stream-stub", "stream")):
         out[key] = ART / f"{src}-stub.json"
         out[key].write_text(out[src].read_text().replace('"bench-model"', '"bench-stub"'))

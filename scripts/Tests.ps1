@@ -16,6 +16,8 @@ function Invoke-TestAll {
         Invoke-Tests 'e2e' tests/LlmProxy.E2E/LlmProxy.E2E.csproj
         # Official client libraries against the binary: one line per suite.
         Invoke-NpmSuite 'openai npm interop' tests/interop @('openai-interop.test.mjs')
+        Invoke-NpmSuite 'anthropic sdk' tests/interop @('anthropic-interop.test.mjs')
+        Invoke-NpmSuite 'ollama npm interop' tests/interop @('ollama-interop.test.mjs')
     }
     else {
         # The E2E layer never skips: without a binary it counts as failed.

@@ -27,6 +27,8 @@ if gate "AOT publish (zero IL/AOT warnings)" "$SCRIPTS/publish-aot.sh" src/LlmPr
   dotnet_tests "e2e" tests/LlmProxy.E2E/LlmProxy.E2E.csproj
   # Official client libraries against the binary: one line per suite.
   npm_suite "openai npm interop" tests/interop openai-interop.test.mjs
+  npm_suite "anthropic sdk" tests/interop anthropic-interop.test.mjs
+  npm_suite "ollama npm interop" tests/interop ollama-interop.test.mjs
   npm_suite "observability assets (promtool, Grafana dashboard vs a real scrape)" tests/observability observability-assets.test.mjs
   if ensure_apt_package chromium chromium; then
     npm_suite "/ui page in headless Chromium" tests/browser ui-page.test.mjs

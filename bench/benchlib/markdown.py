@@ -146,6 +146,30 @@ def streaming(results):
     return out
 
 
+def doors(results):
+    dr = results.get("doors")
+    if not dr or not dr.get("rounds"):
+        return []
+    short, long_ = dr["events"]
+    rounds = dr["rounds"]
+    out = ["## Front doors: CPU per streamed event", "",
+           f"Each door's streams through the binary, {short} and {long_} content events back to back from the fake "
+           "upstream, saturated (16 connections); CPU per event = (CPU per stream at "
+           f"{long_} events − at {short}) ÷ {long_ - short}, so the per-request work cancels out "
+           "(bench/benchlib/door_steps.py). Medians over rounds; the ratio is the median of each round's ratio to /v1.", "",
+           f"| door | route | CPU µs/stream ({short} events) | CPU µs/stream ({long_} events) | CPU µs per event | vs /v1 |",
+           "|---|---|---|---|---|---|"]
+    for label in dr["doors"]:
+        runs = [r[label] for r in rounds if label in r]
+        vs = med([r[label]["cpu_us_per_event"] / r["/v1"]["cpu_us_per_event"] for r in rounds
+                  if label in r and "/v1" in r and r["/v1"]["cpu_us_per_event"] > 0])
+        out.append(f"| {label} | `{dr['paths'][label]}` | {fmt(med([x['runs'][str(short)]['cpu_us_per_req'] for x in runs]))} "
+                   f"| {fmt(med([x['runs'][str(long_)]['cpu_us_per_req'] for x in runs]))} "
+                   f"| {fmt(med([x['cpu_us_per_event'] for x in runs]), 2)} | {fmt(vs, 2, '×')} |")
+    errs = sum(x["errors"] for r in rounds for d in r.values() for x in d["runs"].values())
+    return out + ["", f"Errors (non-2xx or socket) across these runs: {errs}.", ""]
+
+
 def fd_note(results):
     """A proxy holds two sockets per stream; say so when the open-file limit, not the target, capped the streams."""
     nofile = results.get("limits", {}).get("nofile")
@@ -245,7 +269,7 @@ def profile(results):
 
 def render(results, charts, with_notes=True):
     out = header(results, charts)
-    for section in (headline, growth, streaming, footprint, gc, leak, micro, profile):
+    for section in (headline, growth, streaming, doors, footprint, gc, leak, micro, profile):
         out += section(results)
     if with_notes and NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]

@@ -5,8 +5,8 @@ using LlmProxy.E2E.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// Property test: generated bodies and header sets against /proxy, /proxy/stream and
-/// /v1/chat/completions on the real binary. Properties: no 5xx, every response has an x-request-id, the process stays
+/// Property test: generated bodies and header sets against /proxy, /proxy/stream, /v1/chat/completions,
+/// /api/chat and /api/generate on the real binary. Properties: no 5xx, every response has an x-request-id, the process stays
 /// up. A fixed case series in CI; run longer with FUZZ_ITERATIONS=200000 (and FUZZ_SEED=n to explore other series):
 ///   FUZZ_ITERATIONS=200000 FUZZ_SEED=7 dotnet test tests/LlmProxy.E2E --filter FuzzTests
 /// </summary>
@@ -19,7 +19,7 @@ public class FuzzTests
         var series = int.Parse(Environment.GetEnvironmentVariable("FUZZ_SEED") ?? "20261126", CultureInfo.InvariantCulture);
         await using var proxy = await ProxyProcess.StartAsync();
         var fuzzer = new RequestFuzzer(series);
-        string[] paths = ["proxy", "proxy/stream", "v1/chat/completions"];
+        string[] paths = ["proxy", "proxy/stream", "v1/chat/completions", "api/chat", "api/generate"];
         var statuses = new Dictionary<int, int>();
         var failures = new List<string>();
 

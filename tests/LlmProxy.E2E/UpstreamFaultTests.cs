@@ -7,7 +7,8 @@ namespace LlmProxy.E2E;
 /// <summary>
 /// The error and streaming rules (docs/api.md, Errors and Streaming) under upstream faults, through the published binary: each fault on every route where it means
 /// something, the answer in the route's dialect, and a proxy that keeps serving afterwards. UPSTREAM_TIMEOUT_SECONDS is
-/// 1 s here, so the silences cost a second each (the routes run concurrently).
+/// 2 s here, so the silences cost two seconds each (the routes run concurrently); 1 s proved too short for a 40 MB body
+/// relayed on a loaded 2-core machine, where the proxy's own reads could stall for a second and end as a 504.
 /// </summary>
 public class UpstreamFaultTests(FaultyUpstreamFixture fixture) : IClassFixture<FaultyUpstreamFixture>
 {

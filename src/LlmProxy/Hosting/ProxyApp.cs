@@ -1,6 +1,8 @@
 using System.Net;
 using LlmProxy.Configuration;
+using LlmProxy.Doors.Anthropic;
 using LlmProxy.Doors.Classic;
+using LlmProxy.Doors.Ollama;
 using LlmProxy.Doors.OpenAi;
 using LlmProxy.Http;
 using LlmProxy.Http.Auth;
@@ -55,6 +57,7 @@ internal static class ProxyApp
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ClassicJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, OpenAiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(3, HealthJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(4, AnthropicJsonContext.Default);
         });
 
         builder.Services.AddSingleton(settings);
@@ -74,6 +77,8 @@ internal static class ProxyApp
         builder.Services.AddModelRouting();
         builder.Services.AddClassicDoor();
         builder.Services.AddOpenAiDoor();
+        builder.Services.AddAnthropicDoor();
+        builder.Services.AddOllamaDoor();
 
         configureBuilder?.Invoke(builder);
 
@@ -113,6 +118,8 @@ internal static class ProxyApp
         app.MapMetricsApi();
         app.MapDocsApi();
         app.MapOpenAiDoor();
+        app.MapAnthropicDoor();
+        app.MapOllamaDoor();
         configureEndpoints?.Invoke(app);
         return app;
     }

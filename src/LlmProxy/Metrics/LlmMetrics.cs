@@ -20,6 +20,9 @@ internal sealed class LlmMetrics
     public const int MaxModelLabels = 100;
     public const int MaxModelLabelLength = 128;
 
+    /// <summary>The model label of a request whose model is not known.</summary>
+    private const string UnknownModel = "unknown";
+
     /// <summary>Time to first token: from 10 ms (a warm small model) to 5 minutes (a cold load of a large one).</summary>
     private static readonly double[] FirstTokenBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -65,13 +68,22 @@ internal sealed class LlmMetrics
     public LlmModelMetrics For(string provider, string? model)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        var modelLabel = model is null ? "unknown" : _models.Apply(model);
+        var modelLabel = model is null ? UnknownModel : _models.Apply(model);
         var key = (provider, modelLabel);
         return _byModel.TryGetValue(key, out var metrics)
             ? metrics
             : _byModel.GetOrAdd(key, k => new LlmModelMetrics(k.Provider, k.Model, _requests, _errors, _duration,
                 _timeToFirstToken, _promptTokens, _completionTokens));
     }
+
+    /// <summary>
+    /// The model names with upstream calls in progress now, across every provider (names past the label cap are not
+    /// told apart, so they are left out).
+    /// </summary>
+    public IEnumerable<string> ModelsInFlight() => _byModel.Values
+        .Where(m => m.CallsInFlight > 0 && m.Model is not (LabelValueCap.Other or UnknownModel))
+        .Select(m => m.Model)
+        .Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// Counts one open stream in <c>llm_streams_in_flight</c> until the returned scope is disposed:

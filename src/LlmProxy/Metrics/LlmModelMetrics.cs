@@ -14,6 +14,7 @@ internal sealed class LlmModelMetrics
     private readonly CounterChild _promptTokens;
     private readonly CounterChild _completionTokens;
     private readonly CounterChild?[] _errorsByKind = new CounterChild?[UpstreamErrorKinds.Count];
+    private long _callsInFlight;
 
     public LlmModelMetrics(string provider, string model, Counter requests, Counter errors, Histogram duration,
         Histogram timeToFirstToken, Counter promptTokens, Counter completionTokens)
@@ -76,6 +77,14 @@ internal sealed class LlmModelMetrics
             _completionTokens.Inc(completionTokens);
         }
     }
+
+    /// <summary>Upstream calls for this provider and model in progress now (not a metric: Ollama's /api/ps reads it).</summary>
+    public long CallsInFlight => Volatile.Read(ref _callsInFlight);
+
+    /// <summary>An upstream call started; pair with <see cref="CallEnded"/>.</summary>
+    public void CallStarted() => Interlocked.Increment(ref _callsInFlight);
+
+    public void CallEnded() => Interlocked.Decrement(ref _callsInFlight);
 
     /// <summary>A call to the model server failed in the way <paramref name="kind"/> names: <c>llm_upstream_errors_total{kind}</c> + 1.</summary>
     public void UpstreamError(UpstreamErrorKind kind)

@@ -39,6 +39,7 @@ internal static class DocsApi
             });
             options.AddOperationTransformer<BearerAuthOperationTransformer>();
             options.AddOperationTransformer<RequestBodyOperationTransformer>();
+            options.AddOperationTransformer<StreamResponseOperationTransformer>();
         });
         return services;
     }

@@ -23,6 +23,7 @@ internal sealed partial class UpstreamCall : IDisposable
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _firstByte;
     private bool _ended;
+    private bool _disposed;
 
     public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger)
     {
@@ -35,6 +36,8 @@ internal sealed partial class UpstreamCall : IDisposable
         _outcome = RequestOutcome.Of(context);
         _metrics = metrics;
         _logger = logger;
+        // Counted until disposed: what Ollama's /api/ps lists as the models running now (docs/ollama.md, Model routes).
+        _metrics?.CallStarted();
     }
 
     public string Provider { get; }
@@ -161,6 +164,11 @@ internal sealed partial class UpstreamCall : IDisposable
 
     public void Dispose()
     {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _metrics?.CallEnded();
+        }
         Response?.Dispose();
         Idle.Dispose();
     }

@@ -25,6 +25,8 @@ internal static class UpstreamHeaders
         "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta", "Idempotency-Key",
         // W3C Trace Context: lets a traced client's request be found in a traced model server.
         "traceparent", "tracestate",
+        // Not here, among others: Authorization (decided in Apply), x-request-id (replaced), and Anthropic's x-api-key
+        // (docs/anthropic.md, Auth: a proxy key or an Anthropic key, never one for the upstream).
     ]);
 
     public static bool IsForwarded(string name) => Forwarded.Contains(name);

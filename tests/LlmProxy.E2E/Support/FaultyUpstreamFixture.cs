@@ -4,12 +4,12 @@ using LlmProxy.Tests.Support;
 namespace LlmProxy.E2E.Support;
 
 /// <summary>
-/// One proxy process (ollama provider, UPSTREAM_TIMEOUT_SECONDS=1) in front of one fake upstream whose
+/// One proxy process (ollama provider, UPSTREAM_TIMEOUT_SECONDS=2) in front of one fake upstream whose
 /// <see cref="FakeUpstream.Handler"/> each test replaces with the fault it injects; tests in a class run one at a time.
 /// </summary>
 public sealed class FaultyUpstreamFixture : IAsyncLifetime
 {
-    public const int IdleTimeoutSeconds = 1;
+    public const int IdleTimeoutSeconds = 2;
 
     private FakeUpstream? _upstream;
     private ProxyProcess? _proxy;

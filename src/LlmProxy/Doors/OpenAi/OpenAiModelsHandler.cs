@@ -18,6 +18,14 @@ internal sealed partial class OpenAiModelsHandler(ModelRouter router, OpenAiComp
 
     public async Task HandleAsync(HttpContext context)
     {
+        var entries = await ListAsync(context);
+        context.Response.StatusCode = 200;
+        await context.Response.WriteAsJsonAsync(new ModelList("list", entries), OpenAiJsonContext.Default.ModelList, contentType: null, context.RequestAborted);
+    }
+
+    /// <summary>The models the proxy can route, as /v1/models lists them (also the source of Ollama's /api/tags).</summary>
+    public async Task<IReadOnlyList<ModelEntry>> ListAsync(HttpContext context)
+    {
         var entries = new List<ModelEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         if (router.Reaches(upstream.Name))
@@ -31,8 +39,7 @@ internal sealed partial class OpenAiModelsHandler(ModelRouter router, OpenAiComp
                 entries.Add(new ModelEntry(model, "model", _started, router.ProviderNameFor(model)));
             }
         }
-        context.Response.StatusCode = 200;
-        await context.Response.WriteAsJsonAsync(new ModelList("list", entries), OpenAiJsonContext.Default.ModelList, contentType: null, context.RequestAborted);
+        return entries;
     }
 
     private async Task AddUpstreamModelsAsync(HttpContext context, List<ModelEntry> entries, HashSet<string> seen)

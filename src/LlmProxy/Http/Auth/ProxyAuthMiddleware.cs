@@ -10,11 +10,13 @@ internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, 
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresProxyAuthMetadata>() is null)
+        var metadata = context.GetEndpoint()?.Metadata;
+        if (metadata?.GetMetadata<RequiresProxyAuthMetadata>() is not { } required
+            || (required.OnlyWithKeys && !auth.KeyMode))
         {
             return next(context);
         }
-        var problem = auth.Check(context.Request, out var clientKey);
+        var problem = auth.Check(context.Request, metadata.GetMetadata<AcceptsApiKeyHeaderMetadata>() is not null, out var clientKey);
         if (problem is not null)
         {
             // invalid_api_key is the code OpenAI's own API answers with; the classic error shape has no code.
@@ -34,6 +36,21 @@ internal static class ProxyAuthEndpointExtensions
     public static TBuilder RequireProxyAuth<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(RequiresProxyAuthMetadata.Instance);
+        builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
+        return builder;
+    }
+
+    /// <summary>The endpoints (behind <see cref="RequireProxyAuth{TBuilder}"/>) also accept the key in <c>x-api-key</c>.</summary>
+    public static TBuilder AcceptApiKeyHeader<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(AcceptsApiKeyHeaderMetadata.Instance);
+        return builder;
+    }
+
+    /// <summary>The same check, but only when API keys are configured; without keys the endpoints are open.</summary>
+    public static TBuilder RequireProxyAuthWhenKeysConfigured<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(RequiresProxyAuthMetadata.KeyModeOnly);
         builder.WithErrorResponse(StatusCodes.Status401Unauthorized);
         return builder;
     }

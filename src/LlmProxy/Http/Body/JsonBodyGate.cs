@@ -18,10 +18,18 @@ internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors,
 
     private readonly long _limit = settings.EffectiveMaxRequestBytes;
 
-    public async Task<PooledBody?> ReadAsync(HttpContext context)
+    /// <param name="context">The request whose body is read.</param>
+    /// <param name="anyTypeWithoutOrigin">
+    /// Read the body as JSON whatever its Content-Type when the request carries no <c>Origin</c> header (it did not come
+    /// from a web page). Ollama's routes: Ollama itself ignores the type, and <c>curl -d</c>, the usage of Ollama's
+    /// own docs, sends <c>application/x-www-form-urlencoded</c>. A browser page still needs a JSON type, which it can
+    /// only send after a CORS preflight, so other sites cannot drive the models with a "simple" request
+    /// (docs/ollama.md, Request bodies).
+    /// </param>
+    public async Task<PooledBody?> ReadAsync(HttpContext context, bool anyTypeWithoutOrigin = false)
     {
         var request = context.Request;
-        if (!IsJson(request.ContentType))
+        if (!IsJson(request.ContentType) && !(anyTypeWithoutOrigin && !request.Headers.ContainsKey(HeaderNames.Origin)))
         {
             await errors.WriteAsync(context, new ProxyError(415, request.ContentType is null
                 ? "Content-Type header is missing; send application/json"

@@ -1,0 +1,61 @@
+using System.Buffers;
+using CommunityToolkit.HighPerformance.Buffers;
+using LlmProxy.Http;
+using LlmProxy.Http.Body;
+using LlmProxy.Routing;
+
+namespace LlmProxy.Doors.Ollama;
+
+/// <summary>One of the Ollama request translators (chat, generate, embed, embeddings): Ollama body in, OpenAI body out.</summary>
+internal delegate OllamaRequest OllamaTranslator(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel);
+
+/// <summary>
+/// The first steps of every translated Ollama route: the body through the shared gate (any Content-Type from clients
+/// that are not web pages, as Ollama accepts; bounded, pooled, valid UTF-8), translated into the OpenAI body in a
+/// pooled buffer, routed by its model. A bad body is answered here (400 naming the field, in Ollama's shape) and null
+/// returned; otherwise the caller owns the <see cref="OllamaIncoming"/> and disposes it.
+/// </summary>
+internal sealed class OllamaRequestReader(JsonBodyGate bodies, ModelRouter router)
+{
+    public async Task<OllamaIncoming?> ReadAsync(HttpContext context, OllamaTranslator translate)
+    {
+        using var body = await bodies.ReadAsync(context, anyTypeWithoutOrigin: true);
+        if (body is null)
+        {
+            return null;
+        }
+        var output = new ArrayPoolBufferWriter<byte>(body.Length + 256);
+        // Routing happens while the translator writes the model, so the name sent upstream is the routed one.
+        OllamaTarget? target = null;
+        var request = translate(body.Span, output, model =>
+        {
+            target = OllamaTarget.Resolve(router, model);
+            return target.Value.UpstreamModel;
+        });
+        if (request.Kind == OllamaRequestKind.Invalid)
+        {
+            output.Dispose();
+            await OllamaErrors.Dialect.WriteAsync(context, new(StatusCodes.Status400BadRequest, request.Problem));
+            return null;
+        }
+        var model = request.Model!;
+        RequestOutcome.Of(context).Model = model;
+        return new OllamaIncoming(request, target ?? OllamaTarget.Resolve(router, model), output);
+    }
+}
+
+/// <summary>A translated request: what it asks for, where it goes, and the OpenAI body (pooled; dispose to return it).</summary>
+internal sealed class OllamaIncoming(OllamaRequest request, OllamaTarget target, ArrayPoolBufferWriter<byte> body) : IDisposable
+{
+    public OllamaRequest Request { get; } = request;
+
+    /// <summary>The model name the client sent, which every answer echoes.</summary>
+    public string Model => Request.Model!;
+
+    public OllamaTarget Target { get; } = target;
+
+    /// <summary>The OpenAI body to send upstream (only for <see cref="OllamaRequestKind.Upstream"/>: a load call sends nothing).</summary>
+    public ReadOnlyMemory<byte> Body => body.WrittenMemory;
+
+    public void Dispose() => body.Dispose();
+}
