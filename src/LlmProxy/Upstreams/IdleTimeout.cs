@@ -11,13 +11,20 @@ internal sealed class IdleTimeout : IDisposable
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _clientAborted;
 
-    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted)
+    private readonly CancellationToken _shutdown;
+
+    /// <param name="shutdown">Fires when the drain time on shutdown is nearly over (<c>ShutdownDrain.Ending</c>).</param>
+    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted, CancellationToken shutdown = default)
     {
         Interval = interval;
         _clientAborted = clientAborted;
-        _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        _shutdown = shutdown;
+        _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, shutdown);
         _source.CancelAfter(interval);
     }
+
+    /// <summary>The call was ended because the proxy is shutting down and its drain time is nearly over.</summary>
+    public bool ShutDown => _shutdown.IsCancellationRequested && !_clientAborted.IsCancellationRequested;
 
     public TimeSpan Interval { get; }
 

@@ -32,7 +32,7 @@ internal sealed partial class UpstreamCall : IDisposable
         Endpoint = request.Endpoint.UpstreamPath();
         Stream = request.Stream;
         Context = context;
-        Idle = new IdleTimeout(idleTimeout, context.RequestAborted);
+        Idle = new IdleTimeout(idleTimeout, context.RequestAborted, context.RequestServices?.GetService<ShutdownDrain>()?.Ending ?? default);
         _outcome = RequestOutcome.Of(context);
         _metrics = metrics;
         _logger = logger;

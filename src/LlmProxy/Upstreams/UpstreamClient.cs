@@ -56,6 +56,10 @@ internal sealed partial class UpstreamClient(UpstreamHttp http, ProxyAuth auth, 
             {
                 return (null, UpstreamFailure.ClientGone);
             }
+            catch (OperationCanceledException) when (idle.ShutDown)
+            {
+                return (null, UpstreamFailure.ShuttingDown);
+            }
             catch (OperationCanceledException) when (idle.TimedOut)
             {
                 return (null, UpstreamFailure.Timeout(

@@ -18,8 +18,11 @@ namespace LlmProxy.Http.Body;
 /// </remarks>
 internal sealed class BodyBudget : IDisposable
 {
-    /// <summary>The longest a body waits for room before it is refused (a burst drains in milliseconds on a LAN).</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// The longest a body waits for room before it is refused: long enough for a burst of large uploads to be read one
+    /// after another on a LAN (a 25 MB body arrives in well under a second), short of any client's own timeout.
+    /// </summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
 
     /// <summary>The Retry-After of a refusal, in seconds: bodies in flight are usually done by then.</summary>
     public const int RetryAfterSeconds = 2;
@@ -42,8 +45,9 @@ internal sealed class BodyBudget : IDisposable
         {
             PermitLimit = _permitLimit,
             // Waiting bodies hold no body memory (their bytes stay in the socket and Kestrel's bounded read-ahead), so
-            // as much may wait as may run.
-            QueueLimit = _permitLimit,
+            // the queue needs no bound of its own: the connections Kestrel accepts bound it, and MaxWait bounds the wait.
+            // (The limit counts permits, not bodies: a bound of one budget would refuse the third 25 MB body at once.)
+            QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
     }

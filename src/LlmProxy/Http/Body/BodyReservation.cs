@@ -26,6 +26,11 @@ internal sealed class BodyReservation(BodyBudget budget, CancellationToken reque
 
     public void Dispose()
     {
+        if (Bytes > BodyBuffers.MaxPooledBytes)
+        {
+            // The body (or a door's copy of it) this room was for is garbage now, on the large object heap.
+            BodyBuffers.LargeGarbage();
+        }
         foreach (var lease in _leases)
         {
             lease.Dispose();

@@ -48,6 +48,11 @@ internal sealed class PooledBody : IDisposable
         var length = 0;
         try
         {
+            if (reservation is not null && sizeHint is > 0 and var announced)
+            {
+                // Room first, then the buffer: a body that waits for room holds no memory while it waits.
+                await reservation.GrowAsync(Math.Min(announced + 1, most));
+            }
             buffer = BodyBuffers.Rent((int)Math.Min(Math.Max(sizeHint + 1 ?? DefaultSizeHint, 16), most));
             while (length < most)
             {
