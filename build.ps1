@@ -7,6 +7,7 @@
 #   dev      run from source under `dotnet watch` (hot reload), reading ./.env when present.
 #   image-smoke  Linux, root: run the binary in a distroless base-debian13 root file system (docker/rootfs-smoke.sh).
 #   bench    delegates to `bash ./build.sh bench` (the load tools it drives are Linux tools).
+#   openapi  regenerate src/LlmProxy/Operations/Docs/openapi.json from the routes (the unit tests fail while it is stale).
 # Extra arguments after `run`/`dev` go to llm-proxy (e.g. ./build.ps1 run --port 9000).
 # LLMPROXY_ARTIFACTS moves the output directory (default ./artifacts), as in build.sh.
 # The steps live in scripts/*.ps1 (Common: paths and prerequisites; Publish: AOT publish and image smoke; Tally,
@@ -53,8 +54,14 @@ switch ($Verb) {
         & bash ./build.sh bench @Rest
         exit $LASTEXITCODE
     }
+    'openapi' {
+        Assert-Dotnet
+        $env:LLMPROXY_UPDATE_OPENAPI = '1'
+        & dotnet test tests/LlmProxy.Tests/LlmProxy.Tests.csproj -c Release -nologo --filter 'FullyQualifiedName~OpenApiDocumentTests'
+        exit $LASTEXITCODE
+    }
     default {
-        [Console]::Error.WriteLine('usage: ./build.ps1 {test|publish|run|dev|image-smoke|bench} [args]')
+        [Console]::Error.WriteLine('usage: ./build.ps1 {test|publish|run|dev|image-smoke|bench|openapi} [args]')
         exit 64
     }
 }

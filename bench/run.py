@@ -9,12 +9,15 @@ Steps (--only picks some): headline (CPU per request vs nginx and the bare forwa
 streams), growth (cost against connections), latency (streaming time to first event and gaps), scale (1,000 /
 5,000 / 10,000 streams held open: RSS, KB per stream, CPU per relayed event), doors (CPU per streamed event of
 each translating front door beside /v1, through the binary), footprint (binary size, cold start,
-CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, micro (BenchmarkDotNet); then the
+CPU to ready, idle RSS), gc (GC settings as variants, same request count), leak, limits (the rate limit counted in
+memory or in Redis, beside no limit: CPU per request and added latency), micro (BenchmarkDotNet); then the
 budget step marks every budget met or missed. Rewrites docs/BENCHMARKS.md, docs/benchmarks.svg and
 docs/benchmarks-growth.svg.
 
   --quick   the headline comparison only (nginx, bare forwarder, llm-proxy /v1 and any --variant/--baseline-binary),
-            a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work
+            a few minutes; writes artifacts/bench/BENCHMARKS.quick.md: the before/after check for optimisation work.
+            With --only, those steps instead (`--quick --only footprint`: size, cold start, CPU to ready and idle RSS
+            of the binary beside --baseline-binary and each --variant)
   --only doors  each translating front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
@@ -33,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, markdown, micro, proc, stream_steps  # noqa: E402
+from benchlib import budgets, charts, door_steps, footprint_steps, http_steps, limit_steps, markdown, micro, proc, stream_steps  # noqa: E402
 from benchlib.servers import Pinning  # noqa: E402
 
 # build.sh's LLMPROXY_ARTIFACTS moves the published binaries (and so what is measured and where results go).
@@ -41,7 +44,7 @@ ARTIFACTS = Path(os.environ.get("LLMPROXY_ARTIFACTS") or ROOT / "artifacts")
 ART = ARTIFACTS / "bench"
 STEPS = [("headline", http_steps.headline), ("growth", http_steps.growth), ("latency", stream_steps.latency),
          ("scale", stream_steps.scale), ("doors", door_steps.doors), ("footprint", footprint_steps.footprint), ("gc", footprint_steps.gc_settings),
-         ("leak", footprint_steps.leak), ("micro", micro.micro)]
+         ("leak", footprint_steps.leak), ("limits", limit_steps.limits), ("micro", micro.micro)]
 ALIASES = {"nonstreaming": {"headline"}, "streaming": {"latency", "scale", "doors"}}
 
 
@@ -104,7 +107,8 @@ def parse_args():
     p.add_argument("--only", default="", help="comma list of: " + ",".join(n for n, _ in STEPS) + " (or nonstreaming, streaming)")
     p.add_argument("--update", action="store_true",
                    help="with --only: keep the other steps' results of the last run (artifacts/bench/results.json)")
-    p.add_argument("--quick", action="store_true", help="the headline comparison only, a few minutes")
+    p.add_argument("--quick", action="store_true",
+                   help="the headline comparison only (or the --only steps), written apart from the full run's results")
     p.add_argument("--smoke", action="store_true", help="every step for a few seconds (checks the runner)")
     p.add_argument("--render", action="store_true",
                    help="measure nothing: rewrite the docs from artifacts/bench/results.json (after editing bench/NOTES.md)")
@@ -117,7 +121,8 @@ def parse_args():
     if unknown:
         p.error(f"unknown step(s) in --only: {', '.join(sorted(unknown))}")
     if args.quick:
-        only = {"headline"}
+        # The headline unless --only names other steps (e.g. --quick --only footprint for a start-up or size change).
+        only = only or {"headline"}
         args.rounds = args.rounds if "--rounds" in sys.argv else 5
         args.duration = args.duration if "--duration" in sys.argv else 5
         args.out, args.no_profile = str(ART / "BENCHMARKS.quick.md"), True
@@ -162,7 +167,8 @@ def main():
     logdir = Path(tempfile.mkdtemp(prefix="run-", dir=ART))
     pin = Pinning(not args.no_pin)
     started = time.monotonic()
-    results = {"machine": machine(), "pinning": pin.describe(), "limits": limits,
+    # "os_limits", not "limits": that key is the rate-limits step's (bench/benchlib/limit_steps.py).
+    results = {"machine": machine(), "pinning": pin.describe(), "os_limits": limits,
                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "command": "./build.sh bench " + " ".join(sys.argv[1:]),
                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()

@@ -3,7 +3,7 @@
 # upstream (bench/soak/, one .NET console process): non-streaming and streaming on /proxy, /proxy/stream and
 # /v1/chat/completions, client disconnects mid-stream, upstream 500/429/error events/resets/missing [DONE], and a
 # greedy client over its rate limit. Samples the proxy's RSS, open fds and sockets to the upstream port (/proc) and
-# fails (exit 1) unless every request got one complete well-formed answer (or the contract's error), nothing grew
+# fails (exit 1) unless every request got one complete well-formed answer (or the error docs/api.md documents for it), nothing grew
 # (first vs last third), and every dropped stream's upstream request was aborted within 1 s.
 #
 #   bench/soak.sh                    10 minutes against artifacts/llm-proxy (published first if missing)

@@ -32,6 +32,8 @@ if gate "AOT publish (zero IL/AOT warnings)" "$SCRIPTS/publish-aot.sh" src/LlmPr
   npm_suite "observability assets (promtool, Grafana dashboard vs a real scrape)" tests/observability observability-assets.test.mjs
   if ensure_apt_package chromium chromium; then
     npm_suite "/ui page in headless Chromium" tests/browser ui-page.test.mjs
+    # The page served by the binary, traffic through it; saves docs/ui.png. Its named-upstreams part needs UPSTREAMS.
+    npm_suite "/ui of the binary in headless Chromium" tests/browser ui-binary.test.mjs
   else
     fail "chromium (Debian package chromium) is missing"
   fi

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using LlmProxy.Configuration;
 using LlmProxy.Http.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;

@@ -18,6 +18,7 @@ GC_VARIANTS = [
     ("workstation", {"DOTNET_gcServer": "0"}),
     ("workstation, gen0 4 MB", {"DOTNET_gcServer": "0", "DOTNET_GCgen0size": "0x400000"}),
     ("workstation, conserve 5", {"DOTNET_gcServer": "0", "DOTNET_GCConserveMemory": "5"}),
+    ("workstation, non-concurrent", {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
     ("server, conserve 5", {"DOTNET_gcServer": "1", "DOTNET_GCConserveMemory": "5"}),
     ("server, no DATAS", {"DOTNET_gcServer": "1", "DOTNET_GCDynamicAdaptationMode": "0"}),
 ]
@@ -28,32 +29,59 @@ def cold_starts(binary_cmd, env, count, path="/healthz"):
     the process's CPU up to that answer: on-CPU time of its threads (ns) and utime+stime (10 ms ticks)."""
     walls, oncpu, ticks = [], [], []
     for _ in range(count):
-        port = servers.free_port()
-        args = [a.replace("{port}", str(port)) for a in binary_cmd]
-        full_env = dict(os.environ, **{k: v.replace("{port}", str(port)) for k, v in env.items()})
-        t0 = time.perf_counter()
-        p = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ok = False
-        while time.perf_counter() - t0 < 10:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                    if s.recv(64).startswith(b"HTTP/1.1 200"):
-                        ok = True
-                        break
-            except OSError:
-                time.sleep(0.001)
-        if ok:
-            walls.append((time.perf_counter() - t0) * 1000)
-            ticks.append(proc.cpu_seconds(p.pid) * 1000)
-            on = proc.oncpu_seconds(p.pid)
-            if on is not None:
-                oncpu.append(on * 1000)
-        p.terminate()
-        p.wait(timeout=15)
+        one = cold_start(binary_cmd, env, path)
+        if one:
+            walls.append(one[0])
+            ticks.append(one[1])
+            if one[2] is not None:
+                oncpu.append(one[2])
+    return cold_start_summary(walls, oncpu, ticks, count)
+
+
+def cold_start(binary_cmd, env, path="/healthz"):
+    """One start: (wall ms, CPU ticks ms, on-CPU ms or None), or None when no 200 came within 10 s."""
+    port = servers.free_port()
+    args = [a.replace("{port}", str(port)) for a in binary_cmd]
+    full_env = dict(os.environ, **{k: v.replace("{port}", str(port)) for k, v in env.items()})
+    t0 = time.perf_counter()
+    p = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = None
+    while time.perf_counter() - t0 < 10:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    wall = (time.perf_counter() - t0) * 1000
+                    on = proc.oncpu_seconds(p.pid)
+                    out = (wall, proc.cpu_seconds(p.pid) * 1000, None if on is None else on * 1000)
+                    break
+        except OSError:
+            time.sleep(0.001)
+    p.terminate()
+    p.wait(timeout=15)
+    return out
+
+
+def cold_start_summary(walls, oncpu, ticks, count):
     med = lambda v: statistics.median(v) if v else None  # noqa: E731
     return {"ms": walls, "median_ms": med(walls), "cpu_median_ms": med(oncpu), "cpu_ticks_median_ms": med(ticks),
             "failed": count - len(walls)}
+
+
+def interleaved_cold_starts(targets, count):
+    """Cold starts of several (name, command, env) targets taken in turn, so that a busy neighbour weighs on each
+    alike: {name: summary}."""
+    runs = {name: ([], [], []) for name, _, _ in targets}
+    for _ in range(count):
+        for name, cmd, env in targets:
+            one = cold_start(cmd, env)
+            if one:
+                walls, ticks, oncpu = runs[name]
+                walls.append(one[0])
+                ticks.append(one[1])
+                if one[2] is not None:
+                    oncpu.append(one[2])
+    return {name: cold_start_summary(w, o, t, count) for name, (w, t, o) in runs.items()}
 
 
 def idle_rss(pin, srv, path, body, requests, settle_s=1.0):
@@ -67,12 +95,23 @@ def idle_rss(pin, srv, path, body, requests, settle_s=1.0):
     return out
 
 
+PROXY_START_ENV = {"HOST": "127.0.0.1", "PORT": "{port}", "LLM_PROVIDER": "stub", "LOG_LEVEL": "WARNING"}
+
+
 def footprint(args, pin, logdir, results, log):
+    """The shipped binary's figures (the budgets read them), and the same figures for every --baseline-binary and
+    --variant beside it, cold starts interleaved with the shipped binary's."""
     unpinned = pin.servers_unpinned()
     proxy_bin, bare_bin = Path(args.proxy_binary), Path(args.bare_binary)
     out = {"binary_bytes": proxy_bin.stat().st_size, "bare_binary_bytes": bare_bin.stat().st_size}
-    out["cold_start"] = cold_starts([str(proxy_bin)], {"HOST": "127.0.0.1", "PORT": "{port}", "LLM_PROVIDER": "stub",
-                                                       "LOG_LEVEL": "WARNING"}, args.cold_starts)
+    others = [{"name": name, "binary": str(binary or proxy_bin), "env": env,
+               "binary_bytes": Path(binary or proxy_bin).stat().st_size} for name, binary, env in servers.variants(args)]
+    starts = interleaved_cold_starts([("llm-proxy", [str(proxy_bin)], PROXY_START_ENV)]
+                                     + [(o["name"], [o["binary"]], dict(PROXY_START_ENV, **o["env"])) for o in others],
+                                     args.cold_starts)
+    out["cold_start"] = starts["llm-proxy"]
+    for o in others:
+        o["cold_start"] = starts[o["name"]]
     with Fleet() as fleet:
         fake = fleet.add(servers.start_fake(args, unpinned, logdir, name="fake-footprint"))
         # The bare forwarder has no routes of its own: ready is its first forwarded answer (the fake's /v1/models).
@@ -83,13 +122,20 @@ def footprint(args, pin, logdir, results, log):
         path = "/v1/chat/completions" if probe_route(proxy.port, "/v1/chat/completions", body)[0] == 200 else "/proxy"
         out.update(idle_rss(pin, proxy, path, body, args.footprint_requests))
         proxy.stop()
+        for o in others:
+            other = fleet.add(servers.start_proxy(args, unpinned, logdir, fake.port, name=f"llm-proxy-footprint-{o['name']}",
+                                                  binary=o["binary"], extra_env=o["env"]))
+            o.update(idle_rss(pin, other, path, body, args.footprint_requests))
+            other.stop()
         bare = fleet.add(servers.start_bare(args, unpinned, logdir, fake.port, name="bare-footprint"))
         out["bare"] = idle_rss(pin, bare, "/v1/chat/completions", body, args.footprint_requests)
+    out["others"] = others
     results["footprint"] = out
-    cs = out["cold_start"]
-    log(f"footprint: {out['binary_bytes'] / 1e6:.1f} MB, cold start median {cs['median_ms'] or 0:.1f} ms "
-        f"(CPU {cs['cpu_median_ms'] or 0:.1f} ms), idle RSS {out['idle_rss_after_start_mb']:.1f} -> "
-        f"{out['idle_rss_after_requests_mb']:.1f} MB after {out['requests']:,} requests")
+    for label, x in [("llm-proxy", out)] + [(f"[{o['name']}]", o) for o in others]:
+        cs = x["cold_start"]
+        log(f"footprint {label}: {x['binary_bytes'] / 1e6:.2f} MB, cold start median {cs['median_ms'] or 0:.1f} ms "
+            f"(CPU {cs['cpu_median_ms'] or 0:.1f} ms), idle RSS {x['idle_rss_after_start_mb']:.1f} -> "
+            f"{x['idle_rss_after_requests_mb']:.1f} MB after {x['requests']:,} requests")
 
 
 def gc_settings(args, pin, logdir, results, log):

@@ -22,8 +22,8 @@ def header(results, charts):
            + ("; 1-minute load after each step: " + ", ".join(f"{k} {v}" for k, v in results["loadavg_after_step"].items())
               if results.get("loadavg_after_step") else ""),
            f"- {m['tools']['wrk']}; {m['tools']['nginx']}; .NET SDK {m['tools']['dotnet']}",
-           f"- {results['pinning']}; open-file limit {results.get('limits', {}).get('nofile', '?')}, "
-           f"ephemeral ports {results.get('limits', {}).get('ephemeral_ports', '?')}", "",
+           f"- {results['pinning']}; open-file limit {results.get('os_limits', {}).get('nofile', '?')}, "
+           f"ephemeral ports {results.get('os_limits', {}).get('ephemeral_ports', '?')}", "",
            "## Command", "", "```", results["command"], "```", "",
            f"Settings: {a.get('rounds')} rounds of {a.get('duration')} s wrk runs per scenario (1 thread, 16 "
            f"connections); paced runs pause {a.get('pace_ms')} ms per connection between requests; "
@@ -172,7 +172,7 @@ def doors(results):
 
 def fd_note(results):
     """A proxy holds two sockets per stream; say so when the open-file limit, not the target, capped the streams."""
-    nofile = results.get("limits", {}).get("nofile")
+    nofile = results.get("os_limits", {}).get("nofile")
     top = max((int(n) for n in results.get("streaming", {}).get("hold", {})), default=0)
     if not nofile or 2 * top + 64 <= nofile:
         return ""
@@ -207,15 +207,23 @@ def footprint(results):
            "beside it. Idle RSS: 1 s after start, and 2 s after exactly the same number of requests for each target.", "",
            "| target | binary | cold start median (min–max) | CPU to ready (ticks) | idle RSS after start | "
            "after requests | requests |", "|---|---|---|---|---|---|---|"]
-    for label, size, cs, idle in (("llm-proxy", fp["binary_bytes"], fp.get("cold_start", {}), fp),
-                                  ("bare forwarder", fp.get("bare_binary_bytes"), fp.get("bare_cold_start", {}), fp.get("bare", {}))):
+    rows = [("llm-proxy", fp["binary_bytes"], fp.get("cold_start", {}), fp)]
+    rows += [(f"llm-proxy [{o['name']}]", o["binary_bytes"], o.get("cold_start", {}), o) for o in fp.get("others", [])]
+    rows += [("bare forwarder", fp.get("bare_binary_bytes"), fp.get("bare_cold_start", {}), fp.get("bare", {}))]
+    for label, size, cs, idle in rows:
         ms = sorted(cs.get("ms", []))
-        out.append(f"| {label} | {fmt(size / 1e6 if size else None, 1, ' MB')} "
+        out.append(f"| {label} | {fmt(size / 1e6 if size else None, 2, ' MB')} "
                    f"| {fmt(cs.get('median_ms'), 1, ' ms')} ({fmt(ms[0] if ms else None, 0)}–{fmt(ms[-1] if ms else None, 0)}, n={len(ms)}) "
                    f"| {fmt(cs.get('cpu_median_ms'), 1, ' ms')} ({fmt(cs.get('cpu_ticks_median_ms'), 0, ' ms')}) "
                    f"| {fmt(idle.get('idle_rss_after_start_mb'), 1, ' MB')} | {fmt(idle.get('idle_rss_after_requests_mb'), 1, ' MB')} "
                    f"| {idle.get('requests', 0):,} `{idle.get('requests_path', '')}` |")
-    return out + ["", "Debug symbols are not in the binary (`artifacts/symbols/`).", ""]
+    notes = ["", "Debug symbols are not in the binary (`artifacts/symbols/`)."]
+    if fp.get("others"):
+        notes.append("Rows in brackets are other builds (`[before]`: `--baseline-binary`) or the same binary with other "
+                     "settings (`--variant`), their cold starts taken in turn with the shipped binary's: "
+                     + "; ".join(f"[{o['name']}] " + (", ".join(f"`{k}={v}`" for k, v in o["env"].items()) or "`" + o["binary"] + "`")
+                                 for o in fp["others"]) + ".")
+    return out + notes + [""]
 
 
 def gc(results):
@@ -256,6 +264,38 @@ def micro(results):
     return out + [""]
 
 
+def limits(results):
+    lim = results.get("limits")
+    # Runs from before the key "os_limits" kept the open-file limits here when the rate-limits step did not run.
+    if not lim or "path" not in lim:
+        return []
+    a = results.get("args", {})
+    out = ["## Rate limits: in memory or shared in Redis", "",
+           f"`{lim['path']}` through the same binary four ways, every target in every round ({a.get('rounds')} rounds "
+           f"of {a.get('duration')} s): no limit; `RATE_LIMIT_ENABLED` with a limit no run reaches, counted in the "
+           f"process; the same counted in Redis (`REDIS_URL`, redis-server {lim.get('redis_version')} on loopback, "
+           "pinned with the servers: one `EVALSHA` per request); and Redis with a token limit as well (a second script "
+           "call per request, after the response, to debit its usage). *Saturated*: 16 connections as fast as wrk can; "
+           f"*paced*: 16 connections pausing {a.get('pace_ms')} ms between requests. Medians over rounds; ratios and "
+           "differences are medians of each round's own.", "",
+           "| target | req/s | proxy CPU µs/req | redis-server CPU µs/req | proxy CPU vs in-memory | paced p50 | paced p99 "
+           "| added p99 vs in-memory | saturated p99 |", "|---|---|---|---|---|---|---|---|---|"]
+    base = "in-memory limiter"
+    for label in lim["scenarios"]:
+        redis_cpu = metric(lim, label, "saturated", "redis_cpu_us_per_req")
+        out.append(f"| {label} | {fmt(metric(lim, label, 'saturated', 'rps'), 0)} "
+                   f"| {fmt(metric(lim, label, 'saturated', 'cpu_us_per_req'))} | {fmt(redis_cpu) if 'Redis' in label else '—'} "
+                   f"| {fmt(ratio(lim, label, base, 'saturated', 'cpu_us_per_req'), 2, '×')} "
+                   f"| {fmt(metric(lim, label, 'paced', 'p50_ms'), 3, ' ms')} | {fmt(metric(lim, label, 'paced', 'p99_ms'), 3, ' ms')} "
+                   f"| {fmt(diff(lim, label, base, 'paced', 'p99_ms'), 3, ' ms')} "
+                   f"| {fmt(metric(lim, label, 'saturated', 'p99_ms'), 3, ' ms')} |")
+    errs = sum(r[lb][m]["errors"] for r in lim["rounds"] for lb in r for m in r[lb])
+    calls = lim.get("redis_calls", {})
+    out += ["", f"Errors (non-2xx or socket) across these runs: {errs}. Script calls Redis ran in the step: "
+            f"{calls.get('evalsha', 0):,} `EVALSHA`, {calls.get('eval', 0):,} `EVAL`."]
+    return out + [""]
+
+
 def profile(results):
     prof = results.get("profile")
     if not prof:
@@ -269,7 +309,7 @@ def profile(results):
 
 def render(results, charts, with_notes=True):
     out = header(results, charts)
-    for section in (headline, growth, streaming, doors, footprint, gc, leak, micro, profile):
+    for section in (headline, growth, streaming, doors, footprint, gc, leak, limits, micro, profile):
         out += section(results)
     if with_notes and NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]

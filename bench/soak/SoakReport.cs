@@ -13,7 +13,7 @@ public sealed record SoakReport(bool Passed, string Markdown)
         var inv = CultureInfo.InvariantCulture;
         var checks = new List<(string Name, bool Ok, string Figure)>();
 
-        checks.Add(("every request got one complete, well-formed answer (or the contract's error)", tally.Violations == 0,
+        checks.Add(("every request got one complete, well-formed answer (or the error docs/api.md documents for it)", tally.Violations == 0,
             $"{tally.Violations} violations in {tally.Requests} requests"));
 
         var lags = disconnectedAt.Select(d => abortedAt.TryGetValue(d.Key, out var at) ? at - d.Value : (TimeSpan?)null).ToList();

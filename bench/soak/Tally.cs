@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace Soak;
 
-/// <summary>Every request's outcome by kind, and every contract violation (the first few kept verbatim).</summary>
+/// <summary>Every request's outcome by kind, and every violation of the documented behaviour (the first few kept verbatim).</summary>
 public sealed class Tally
 {
     private readonly ConcurrentQueue<string> _examples = new();

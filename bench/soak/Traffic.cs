@@ -95,7 +95,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
     private static string? CheckId(HttpResponseMessage response, string id) =>
         response.Headers.TryGetValues("x-request-id", out var values) && values.SingleOrDefault() == id ? null : $"{id}: x-request-id missing or changed";
 
-    /// <summary>A 429 from the proxy's own limiter is the contract's answer to a client over its budget (§4).</summary>
+    /// <summary>A 429 from the proxy's own limiter is the documented answer to a client over its budget (docs/api.md, Rate limits).</summary>
     private static string? Check429(HttpResponseMessage response, string body, string id)
     {
         if (response.Headers.RetryAfter is null || !response.Headers.Contains("X-RateLimit-Limit") || !response.Headers.Contains("X-RateLimit-Reset"))
@@ -146,7 +146,7 @@ public sealed class Traffic(HttpClient client, Tally tally, Stopwatch clock)
         var error = doc.RootElement.GetProperty("error");
         if (path.StartsWith("v1", StringComparison.Ordinal))
         {
-            // OpenAI envelope with the upstream's message kept (§5).
+            // OpenAI envelope with the upstream's message kept (docs/api.md, Errors).
             var message = error.GetProperty("message").GetString() ?? "";
             if (!message.Contains(model == Models.Error429 ? "server busy" : "llama runner", StringComparison.Ordinal))
             {

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using LlmProxy.E2E.Support;
 using LlmProxy.Tests.Support;
@@ -31,5 +32,25 @@ public class DocsTests(RunningProxyFixture fixture) : IClassFixture<RunningProxy
         Assert.Contains(pages.Keys, p => p.EndsWith(bundle, StringComparison.Ordinal));
         Assert.True(pages.Single(p => p.Key.EndsWith(bundle, StringComparison.Ordinal)).Value.Length > 100_000, $"{bundle} is suspiciously small");
         Assert.Empty(DocPages.ExternalReferences(pages));
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task The_binary_serves_the_bundles_compressed_and_they_decode_to_the_plain_file(string coding)
+    {
+        // Stored brotli-compressed at build time; gzip is transcoded and the plain file decompressed by the binary.
+        var plain = await fixture.Proxy.Client.GetByteArrayAsync("redoc/redoc.standalone.js");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "redoc/redoc.standalone.js");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", coding);
+        using var response = await fixture.Proxy.Client.SendAsync(request);
+        Assert.Equal(coding, Assert.Single(response.Content.Headers.ContentEncoding));
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(body.Length < plain.Length / 2, $"{coding}: {body.Length} bytes for a {plain.Length}-byte file");
+        using var input = new MemoryStream(body);
+        using Stream decoder = coding == "br" ? new BrotliStream(input, CompressionMode.Decompress) : new GZipStream(input, CompressionMode.Decompress);
+        using var decoded = new MemoryStream();
+        await decoder.CopyToAsync(decoded);
+        Assert.Equal(plain, decoded.ToArray());
     }
 }

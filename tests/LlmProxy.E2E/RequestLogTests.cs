@@ -6,7 +6,8 @@ using LlmProxy.Tests.Support;
 namespace LlmProxy.E2E;
 
 /// <summary>
-/// LOG_REQUESTS and LOG_LEVEL on the real binary (docs/operations.md, Logs), secrets kept out of every log line, and
+/// LOG_REQUESTS and LOG_LEVEL on the real binary (docs/operations.md, Logs), secrets kept out of every log line (and of
+/// every answer, /healthz, /metrics, /ui and /ui/stats.json included), and
 /// the one final status the log and the metrics share.
 /// </summary>
 public class RequestLogTests
@@ -17,7 +18,7 @@ public class RequestLogTests
     private const string Content = "my confidential prompt e2e 9f8e";
 
     [Fact]
-    public async Task At_debug_the_logs_hold_one_json_line_per_request_and_no_secret_or_message_content()
+    public async Task At_debug_the_logs_answers_metrics_health_and_dashboard_hold_no_secret_or_message_content()
     {
         await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string>
         {
@@ -41,11 +42,29 @@ public class RequestLogTests
             ("proxy", chat, "Bearer " + ProxyKey, 200),
             ("proxy", chat, "Bearer " + ProxyKey, 429),
         };
+        var answers = new List<string>();
         foreach (var (path, body, auth, status) in sent)
         {
             using var response = await proxy.Client.SendAsync(Http.Post(path, body, authorization: auth));
-            await response.Content.ReadAsStringAsync();
+            // The error bodies too: a 401 names the problem, never the key it refused.
+            answers.Add($"{path} {status}: {await response.Content.ReadAsStringAsync()}");
             Assert.Equal(status, (int)response.StatusCode);
+        }
+        // What anyone may read without a key: health, metrics, the dashboard and its figures (which list the requests above).
+        foreach (var page in new[] { "healthz", "metrics", "ui", "ui/stats.json", "openapi.json" })
+        {
+            using var response = await proxy.Client.GetAsync(page);
+            Assert.Equal(200, (int)response.StatusCode);
+            answers.Add($"{page}: {await response.Content.ReadAsStringAsync()}");
+        }
+        Assert.Contains(answers, a => a.StartsWith("ui/stats.json: ", StringComparison.Ordinal) && a.Contains("\"model\":\"model-e2e\"", StringComparison.Ordinal));
+        foreach (var answer in answers)
+        {
+            // "Bearer" alone is no secret in an answer: the 401 says which form the header must have.
+            foreach (var secret in new[] { ProxyKey, WrongKey, UpstreamKey, Content })
+            {
+                Assert.False(answer.Contains(secret, StringComparison.Ordinal), $"an answer holds '{secret}': {answer}");
+            }
         }
         Assert.Equal(0, await proxy.TerminateAsync(TimeSpan.FromSeconds(30)));
 
@@ -124,6 +143,8 @@ public class RequestLogTests
             ["LLM_PROVIDER"] = "ollama",
             ["OPENAI_COMPAT_BASE_URL"] = upstream.BaseUrl.ToString().TrimEnd('/'),
             ["LOG_REQUESTS"] = "true",
+            // Only configured (or listed) names become model labels.
+            ["MODEL_PROVIDER_MAP"] = "half=ollama",
         });
 
         using (var response = await proxy.Client.SendAsync(

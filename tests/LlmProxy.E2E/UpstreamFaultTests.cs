@@ -29,7 +29,7 @@ public class UpstreamFaultTests(FaultyUpstreamFixture fixture) : IClassFixture<F
         foreach (var route in ChatRoute.All)
         {
             // Nothing listens: refused three times (two retries), then an ordinary HTTP error — streams included,
-            // since nothing reached the client yet (§6).
+            // since nothing reached the client yet (docs/upstreams.md, Failover).
             ContractAssert.Error(await route.SendAsync(proxy.Client), 502, "upstream_unreachable");
         }
 
@@ -121,7 +121,7 @@ public class UpstreamFaultTests(FaultyUpstreamFixture fixture) : IClassFixture<F
         ContractAssert.Error(await ChatRoute.Proxy.SendAsync(Client), 502);
         // /proxy/stream promises chunk events: a JSON body is not one → 502.
         ContractAssert.Error(await ChatRoute.ProxyStream.SendAsync(Client), 502);
-        // /v1 is a pass-through (§2.3): the upstream's 200 and bytes, as sent, in both modes (a server that ignores
+        // /v1 is a pass-through (docs/api.md, OpenAI routes): the upstream's 200 and bytes, as sent, in both modes (a server that ignores
         // stream:true answers JSON; the proxy does not judge a body it does not need to read).
         foreach (var route in new[] { ChatRoute.V1, ChatRoute.V1Stream })
         {
@@ -144,7 +144,7 @@ public class UpstreamFaultTests(FaultyUpstreamFixture fixture) : IClassFixture<F
         ContractAssert.Error(await ChatRoute.ProxyStream.SendAsync(Client), 502);
         var stream = ContractAssert.Error(await ChatRoute.V1Stream.SendAsync(Client), 502, "upstream_invalid_response");
         Assert.Contains("text/html", stream.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
-        // A non-streaming /v1 answer passes through as the upstream sent it (§2.3), Content-Type included.
+        // A non-streaming /v1 answer passes through as the upstream sent it (docs/api.md, OpenAI routes), Content-Type included.
         var v1 = await ChatRoute.V1.SendAsync(Client);
         Assert.True(v1.Status == 200 && v1.MediaType == "text/html" && v1.Body == Page, v1.ToString());
         await fixture.AssertStillServesAsync();

@@ -6,7 +6,7 @@ namespace LlmProxy.Cli;
 
 /// <summary>
 /// <c>llm-proxy healthcheck [--url URL]</c>: distroless images have no curl, so the binary probes itself.
-/// Exit 0 when /healthz answers <c>"status":"ok"</c>, 1 otherwise, with one short line either way.
+/// Exit 0 when /healthz answers <c>"status":"ok"</c> or <c>"degraded"</c>, 1 otherwise, with one short line either way.
 /// </summary>
 internal static class HealthcheckCommand
 {
@@ -52,9 +52,10 @@ internal static class HealthcheckCommand
             using var response = await http.GetAsync(uri, cancellationToken);
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             var status = TryReadStatus(body);
-            if (response.IsSuccessStatusCode && status == "ok")
+            // "degraded" (an upstream is down) is still a proxy that serves: restarting it would not bring the upstream back.
+            if (response.IsSuccessStatusCode && status is "ok" or "degraded")
             {
-                await stdout.WriteLineAsync($"healthy: {uri} answered status ok");
+                await stdout.WriteLineAsync($"healthy: {uri} answered status {status}");
                 return 0;
             }
             await stdout.WriteLineAsync($"unhealthy: {uri} answered {(int)response.StatusCode} status {status ?? "(none)"}");

@@ -49,6 +49,7 @@ internal static class ProxyCommandLine
         {
             root.Options.Add(setting.Option);
         }
+        root.Options.Add(SettingDefinitions.UpstreamOption);
         root.Options.Add(EnvFileOption);
         root.Subcommands.Add(HealthcheckCommand.Create(env, stdout));
         root.SetAction(async (parseResult, _) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LlmProxy.Configuration;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Cli;
@@ -30,23 +31,29 @@ internal static class SettingsResolver
 
         var host = source.Get(SettingDefinitions.Host) is { } h ? ParseHost(h) : defaults.Host;
         var port = source.Get(SettingDefinitions.Port) is { } p ? ParseInt(p, 0, 65535, "an integer from 0 to 65535") : defaults.Port;
-        var provider = source.Get(SettingDefinitions.Provider) is { } pr
-            ? ProviderNames.Normalize(pr.Value) ?? throw pr.Invalid($"unknown provider (known: {string.Join(", ", ProviderNames.All)})")
-            : defaults.DefaultProvider;
-        var map = defaults.ModelProviderMap;
-        if (source.Get(SettingDefinitions.ModelProviderMap) is { } m)
+        var upstreams = source.Get(SettingDefinitions.Upstreams) is { } us ? UpstreamSettingsParser.ParseList(us) : [];
+        var (provider, map, discovery) = ResolveRouting(source, upstreams, defaults);
+        var aliases = defaults.ModelAliases;
+        if (source.Get(SettingDefinitions.ModelAliases) is { } ma)
         {
             try
             {
-                // Validated here (a bad map stops the start with exit 2); routing parses the same text once at start.
-                _ = ModelProviderMap.Parse(m.Value);
-                map = m.Value.Trim();
+                _ = ModelAliases.Parse(ma.Value);
+                aliases = ma.Value.Trim();
             }
             catch (FormatException e)
             {
-                throw m.Invalid(e.Message);
+                throw ma.Invalid(e.Message);
             }
         }
+        // The upstreams that may exist: those named, else the legacy one, plus what discovery may find.
+        IReadOnlyCollection<string> upstreamNames = upstreams.Count > 0 ? [.. upstreams.Select(u => u.Name)]
+            : discovery ? DiscoveryTargets.Names
+            : [ProviderNames.Ollama];
+        var options = UpstreamSettingsParser.ParseOptions(
+            parseResult.GetValue(SettingDefinitions.UpstreamOption) ?? [], source.Variables(), upstreamNames, SettingNames);
+        var refresh = source.Get(SettingDefinitions.ModelRefresh) is { } mrs ? ParseSeconds(mrs, allowZero: true) : defaults.ModelRefreshInterval;
+        var queueTimeout = source.Get(SettingDefinitions.QueueTimeout) is { } qt ? ParseSeconds(qt, allowZero: true) : defaults.QueueTimeout;
         var baseUrl = source.Get(SettingDefinitions.BaseUrl) is { } b ? ParseBaseUrl(b) : defaults.OpenAiCompatBaseUrl;
         var apiKey = source.Get(SettingDefinitions.ApiKey) is { } k && k.Value.Trim().Length > 0 ? k.Value.Trim() : null;
         var origins = source.Get(SettingDefinitions.CorsOrigins) is { } o ? ParseOrigins(o) : defaults.CorsAllowOrigins;
@@ -57,15 +64,11 @@ internal static class SettingsResolver
         var rateEnabled = source.Get(SettingDefinitions.RateLimitEnabled) is { } re ? ParseBool(re) : defaults.RateLimitEnabled;
         var window = source.Get(SettingDefinitions.RateLimitWindow) is { } w ? ParseInt(w, 1, 86_400 * 366, "a positive whole number of seconds") : defaults.RateLimitWindowSeconds;
         var maxRequests = source.Get(SettingDefinitions.RateLimitMax) is { } mr ? ParseInt(mr, 1, int.MaxValue, "a positive whole number") : defaults.RateLimitMaxRequests;
-        var keys = new List<string>();
-        if (source.Get(SettingDefinitions.ApiKeys) is { } ak)
-        {
-            keys.AddRange(SplitList(ak.Value));
-        }
-        if (source.Get(SettingDefinitions.ApiKeysFile) is { } akf && akf.Value.Trim().Length > 0)
-        {
-            keys.AddRange(ReadKeysFile(akf, readFile));
-        }
+        var maxTokens = source.Get(SettingDefinitions.RateLimitMaxTokens) is { } mt ? ParseLong(mt, 0, long.MaxValue / 2, "a whole number of tokens, 0 or more (0 = no token limit)") : defaults.RateLimitMaxTokens;
+        var redisUrl = source.Get(SettingDefinitions.RedisUrl) is { } ru && ru.Value.Trim().Length > 0 ? ParseRedisUrl(ru) : defaults.RedisUrl;
+        var failureMode = source.Get(SettingDefinitions.RedisFailureMode) is { } fm ? ParseFailureMode(fm) : defaults.RedisFailureMode;
+        var keys = source.Get(SettingDefinitions.ApiKeys) is { } ak ? SplitList(ak.Value) : [];
+        var keysFile = source.Get(SettingDefinitions.ApiKeysFile) is { } akf && akf.Value.Trim().Length > 0 ? CheckKeysFile(akf, readFile) : defaults.ApiKeysFile;
         var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
         var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
         var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
@@ -87,6 +90,7 @@ internal static class SettingsResolver
             var raw = source.Get(SettingDefinitions.MaxRequestBytes)!;
             throw raw.Invalid($"larger than MAX_INFLIGHT_BODY_BYTES ({inflight} bytes, the budget of all bodies in flight); raise MAX_INFLIGHT_BODY_BYTES too");
         }
+        var tracing = TracingSettingsResolver.Resolve(environment, fileValues);
 
         return new ProxySettings
         {
@@ -104,15 +108,87 @@ internal static class SettingsResolver
             RateLimitEnabled = rateEnabled,
             RateLimitWindowSeconds = window,
             RateLimitMaxRequests = maxRequests,
+            RateLimitMaxTokens = maxTokens,
+            RedisUrl = redisUrl,
+            RedisFailureMode = failureMode,
             ApiKeys = keys.Distinct(StringComparer.Ordinal).ToArray(),
+            ApiKeysFile = keysFile,
             UpstreamConnectTimeout = connect,
             UpstreamTimeout = upstream,
             ShutdownTimeout = shutdown,
             AllowedHosts = allowedHosts,
             AllowUnauthenticated = allowUnauthenticated,
             MaxInflightBodyBytes = inflight,
+            Upstreams = [.. upstreams.Select(u => new UpstreamDefinition(u.Name, u.Url, options.GetValueOrDefault(u.Name)))],
+            UpstreamOptionsByName = upstreams.Count > 0 ? new Dictionary<string, UpstreamOptions>() : options,
+            ModelAliases = aliases,
+            ModelRefreshInterval = refresh,
+            QueueTimeout = queueTimeout,
+            Tracing = tracing,
         };
     }
+
+    /// <summary>Every setting's variable: none of them is a per-upstream variable, whatever its name looks like.</summary>
+    private static readonly HashSet<string> SettingNames = [.. SettingDefinitions.All.Select(d => d.EnvName)];
+
+    /// <summary>
+    /// LLM_PROVIDER and MODEL_PROVIDER_MAP, checked against the upstreams that may exist (docs/upstreams.md, Names):
+    /// with UPSTREAMS its names; without, the legacy <c>ollama</c>, or — when <c>auto</c> is used (discovery) — the
+    /// names discovery gives. LLM_PROVIDER defaults to <c>auto</c> when UPSTREAMS is set, else <c>stub</c>.
+    /// </summary>
+    private static (string Provider, string Map, bool Discovery) ResolveRouting(Source source, List<(string Name, Uri Url)> upstreams, ProxySettings defaults)
+    {
+        List<string> named = [.. upstreams.Select(u => u.Name)];
+        List<string> widest = upstreams.Count > 0 ? [ProviderNames.Stub, ProviderNames.Auto, .. named] : [ProviderNames.Stub, ProviderNames.Auto, .. DiscoveryTargets.Names];
+        var providerRaw = source.Get(SettingDefinitions.Provider);
+        var provider = providerRaw is null
+            ? (upstreams.Count > 0 ? ProviderNames.Auto : defaults.DefaultProvider)
+            : ProviderNames.Normalize(providerRaw.Value, widest) ?? throw providerRaw.Invalid($"unknown provider (known: {string.Join(", ", Known(upstreams.Count > 0 ? named : null, discovery: false))})");
+        var mapRaw = source.Get(SettingDefinitions.ModelProviderMap);
+        var mapText = mapRaw?.Value.Trim() ?? defaults.ModelProviderMap;
+        var discovery = false;
+        if (upstreams.Count == 0)
+        {
+            // Discovery runs when some route uses auto: read the map once with every possible name to find out.
+            var mentionsAuto = false;
+            try
+            {
+                mentionsAuto = ModelProviderMap.Parse(mapText, widest).Mentions(ProviderNames.Auto);
+            }
+            catch (FormatException)
+            {
+                // Bad in every mode: say so with the names of the mode LLM_PROVIDER alone gives.
+                ValidateMap(mapRaw!, mapText, Known(null, discovery: provider == ProviderNames.Auto));
+            }
+            discovery = provider == ProviderNames.Auto || mentionsAuto;
+        }
+        var known = Known(upstreams.Count > 0 ? named : null, discovery);
+        if (!known.Contains(provider))
+        {
+            throw providerRaw!.Invalid($"'{provider}' is an upstream only discovery finds (set LLM_PROVIDER=auto, or name it in UPSTREAMS)");
+        }
+        // Validated here (a bad map stops the start with exit 2); routing parses the same text once at start.
+        ValidateMap(mapRaw, mapText, known);
+        return (provider, mapText, discovery);
+    }
+
+    private static void ValidateMap(RawValue? raw, string text, List<string> known)
+    {
+        try
+        {
+            _ = ModelProviderMap.Parse(text, known);
+        }
+        catch (FormatException e)
+        {
+            throw raw!.Invalid(e.Message);
+        }
+    }
+
+    /// <summary>The provider names routing accepts: stub, auto and the upstreams that may exist.</summary>
+    private static List<string> Known(List<string>? named, bool discovery) =>
+        named is not null ? [ProviderNames.Stub, ProviderNames.Auto, .. named]
+        : discovery ? [ProviderNames.Stub, ProviderNames.Auto, .. DiscoveryTargets.Names]
+        : [.. ProviderNames.All];
 
     private static Dictionary<string, string> LoadEnvFile(ParseResult parseResult, Option<string?> envFileOption, Func<string, string> readFile)
     {
@@ -270,7 +346,11 @@ internal static class SettingsResolver
         return [.. hosts.Distinct(StringComparer.Ordinal)];
     }
 
-    private static string[] ReadKeysFile(RawValue raw, Func<string, string> readFile)
+    /// <summary>
+    /// Reads and parses the keys file once (docs/replicas.md, "Per-key settings: the keys file"), so a bad line stops the
+    /// start with exit 2; the auth layer reads it again when the app is built and on every reload. Returns the path.
+    /// </summary>
+    private static string CheckKeysFile(RawValue raw, Func<string, string> readFile)
     {
         var path = raw.Value.Trim();
         string text;
@@ -282,9 +362,24 @@ internal static class SettingsResolver
         {
             throw raw.Invalid($"cannot read the file ({e.GetType().Name})");
         }
-        var keys = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToArray();
-        return keys.Length > 0 ? keys : throw raw.Invalid("the file holds no key");
+        try
+        {
+            _ = ApiKeysFile.Parse(text, path);
+        }
+        catch (ApiKeysFileException e)
+        {
+            // The parser's message names the file and the line and never repeats a key.
+            throw new SettingsException(e.Message);
+        }
+        return path;
     }
+
+    /// <summary>REDIS_URL: the parser's reasons never contain the password, and the value is never echoed (a secret).</summary>
+    private static RedisUrl ParseRedisUrl(RawValue raw) =>
+        RedisUrl.TryParse(raw.Value, out var url, out var error) ? url : throw raw.Invalid(error);
+
+    private static StoreFailureMode ParseFailureMode(RawValue raw) =>
+        StoreFailureModes.TryParse(raw.Value, out var mode, out var error) ? mode : throw raw.Invalid(error!);
 
     private static string[] SplitList(string value) =>
         value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -296,8 +391,10 @@ internal static class SettingsResolver
         {
             if (parseResult.GetResult(setting.Option) is { } optionResult)
             {
-                // A switch given alone (--log-requests) means true.
-                var value = optionResult.Tokens.Count == 0 ? "true" : optionResult.Tokens[0].Value;
+                // A switch given alone (--log-requests) means true; a repeated flag stands for the comma-separated list.
+                var value = optionResult.Tokens.Count == 0 ? "true"
+                    : setting.IsRepeatable ? string.Join(',', optionResult.Tokens.Select(t => t.Value))
+                    : optionResult.Tokens[0].Value;
                 return new RawValue(value, setting.Flag, setting.IsSecret);
             }
             if (environment.TryGetValue(setting.EnvName, out var env))
@@ -309,6 +406,22 @@ internal static class SettingsResolver
                 return new RawValue(fromFile, $"{setting.EnvName} (from --env-file)", setting.IsSecret);
             }
             return null;
+        }
+
+        /// <summary>Every variable of the environment, then of the env-file, with the origin an error names.</summary>
+        public IEnumerable<(string Key, RawValue Value)> Variables()
+        {
+            foreach (var (key, value) in environment)
+            {
+                yield return (key, new RawValue(value, key, false));
+            }
+            foreach (var (key, value) in file)
+            {
+                if (!environment.ContainsKey(key))
+                {
+                    yield return (key, new RawValue(value, $"{key} (from --env-file)", false));
+                }
+            }
         }
     }
 }

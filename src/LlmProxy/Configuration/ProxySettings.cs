@@ -9,10 +9,11 @@ namespace LlmProxy.Configuration;
 /// injected as a singleton. Nothing reads the environment after this object exists.
 /// </summary>
 /// <remarks>
-/// A class, not a record: a record's generated <c>ToString</c> would print <see cref="OpenAiCompatApiKey"/> and
-/// <see cref="ApiKeys"/>. <see cref="ToString"/> here names which secrets are set, never their values. Values that
-/// need parsing into routing structures (the model map) are kept as validated text; the layer that uses them parses
-/// them once at start, so this folder depends on nothing else in the project.
+/// A class, not a record: a record's generated <c>ToString</c> would print <see cref="OpenAiCompatApiKey"/>,
+/// <see cref="ApiKeys"/> and the password of <see cref="RedisUrl"/>. <see cref="ToString"/> here names which secrets
+/// are set, never their values. Values that need parsing into routing structures (the model map) are kept as
+/// validated text; the layer that uses them parses them once at start, so this folder depends on nothing else in the
+/// project.
 /// </remarks>
 internal sealed class ProxySettings
 {
@@ -38,13 +39,23 @@ internal sealed class ProxySettings
         RateLimitEnabled = other.RateLimitEnabled;
         RateLimitWindowSeconds = other.RateLimitWindowSeconds;
         RateLimitMaxRequests = other.RateLimitMaxRequests;
+        RateLimitMaxTokens = other.RateLimitMaxTokens;
         ApiKeys = other.ApiKeys;
+        ApiKeysFile = other.ApiKeysFile;
+        RedisUrl = other.RedisUrl;
+        RedisFailureMode = other.RedisFailureMode;
         UpstreamConnectTimeout = other.UpstreamConnectTimeout;
         UpstreamTimeout = other.UpstreamTimeout;
         ShutdownTimeout = other.ShutdownTimeout;
         AllowedHosts = other.AllowedHosts;
         AllowUnauthenticated = other.AllowUnauthenticated;
         MaxInflightBodyBytes = other.MaxInflightBodyBytes;
+        Upstreams = other.Upstreams;
+        UpstreamOptionsByName = other.UpstreamOptionsByName;
+        ModelAliases = other.ModelAliases;
+        ModelRefreshInterval = other.ModelRefreshInterval;
+        QueueTimeout = other.QueueTimeout;
+        Tracing = other.Tracing;
     }
 
     /// <summary>
@@ -75,7 +86,11 @@ internal sealed class ProxySettings
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8000;
 
-    /// <summary>The provider (upstream) for models no map entry names: <c>stub</c> or <c>ollama</c>.</summary>
+    /// <summary>
+    /// LLM_PROVIDER, lower-case: the upstream for models no map entry names — <c>stub</c>, <c>ollama</c>, an upstream
+    /// name, or <c>auto</c> (by the upstreams' model lists). The resolver makes it <c>auto</c> when UPSTREAMS is set
+    /// and LLM_PROVIDER is not.
+    /// </summary>
     public string DefaultProvider { get; init; } = "stub";
 
     /// <summary>MODEL_PROVIDER_MAP as given (already validated when it came from the command line); empty = no map.</summary>
@@ -102,8 +117,20 @@ internal sealed class ProxySettings
     public int RateLimitWindowSeconds { get; init; } = 60;
     public int RateLimitMaxRequests { get; init; } = 60;
 
-    /// <summary>Secrets: the accepted proxy API keys (empty = any Authorization header is accepted).</summary>
+    /// <summary>RATE_LIMIT_MAX_TOKENS: prompt+completion tokens per client per window; 0 = no token limit.</summary>
+    public long RateLimitMaxTokens { get; init; }
+
+    /// <summary>Secrets: the proxy API keys of PROXY_API_KEYS (the keys file's are read by the auth layer).</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>PROXY_API_KEYS_FILE: the path of the keys file (validated at start, re-read on SIGHUP and on change); null = none.</summary>
+    public string? ApiKeysFile { get; init; }
+
+    /// <summary>REDIS_URL: where the limit counters are shared; null = counted in this process. Its password is a secret.</summary>
+    public RedisUrl? RedisUrl { get; init; }
+
+    /// <summary>REDIS_FAILURE_MODE: what limited routes do while Redis cannot be reached.</summary>
+    public StoreFailureMode RedisFailureMode { get; init; } = StoreFailureMode.Open;
 
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(600);
@@ -120,11 +147,31 @@ internal sealed class ProxySettings
 
     /// <summary>MAX_INFLIGHT_BODY_BYTES: request-body bytes held at once, all requests together; 0 = no budget.</summary>
     public long MaxInflightBodyBytes { get; init; } = DefaultMaxInflightBodyBytes;
+    /// <summary>UPSTREAMS / --upstream: the named model servers, in the order given (empty = the legacy single upstream).</summary>
+    public IReadOnlyList<UpstreamDefinition> Upstreams { get; init; } = [];
+
+    /// <summary>
+    /// UPSTREAM_&lt;NAME&gt;_* for upstreams that UPSTREAMS does not define: the legacy <c>ollama</c> and the servers
+    /// discovery may find. (Those of named upstreams are already in their <see cref="UpstreamDefinition"/>.)
+    /// </summary>
+    public IReadOnlyDictionary<string, UpstreamOptions> UpstreamOptionsByName { get; init; } = new Dictionary<string, UpstreamOptions>();
+
+    /// <summary>MODEL_ALIASES as given (validated when it came from the command line); empty = none.</summary>
+    public string ModelAliases { get; init; } = "";
+
+    /// <summary>MODEL_REFRESH_SECONDS: how often each upstream's model list is re-read; zero = only at start.</summary>
+    public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>QUEUE_TIMEOUT_SECONDS: the longest wait for a slot of an upstream at its max concurrency; zero = none.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Traces over OTLP (the standard OTEL_* variables), or null when tracing is off (the default).</summary>
+    public TracingSettings? Tracing { get; init; }
 
     /// <summary>The body limit in force for a request.</summary>
     public long EffectiveMaxRequestBytes => MaxRequestBytes > 0 ? MaxRequestBytes : BuiltInBodyCeilingBytes;
 
-    public bool ApiKeysEnabled => ApiKeys.Count > 0;
+    /// <summary>Key mode: API keys come from PROXY_API_KEYS, PROXY_API_KEYS_FILE or both.</summary>
+    public bool ApiKeysEnabled => ApiKeys.Count > 0 || ApiKeysFile is not null;
 
     /// <summary>Whether the proxy listens on a loopback address only (<c>localhost</c>, 127.0.0.0/8, ::1).</summary>
     public bool ListensOnLoopbackOnly =>
@@ -174,11 +221,19 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"CorsAllowOrigins = {string.Join(',', CorsAllowOrigins)}, LogRequests = {LogRequests}, ");
         text.Append(CultureInfo.InvariantCulture, $"LogLevel = {LogLevel}, LogFormat = {LogFormat}, MaxRequestBytes = {MaxRequestBytes}, ");
         text.Append(CultureInfo.InvariantCulture, $"RateLimitEnabled = {RateLimitEnabled}, RateLimitWindowSeconds = {RateLimitWindowSeconds}, ");
-        text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, ApiKeys = ({ApiKeys.Count} set), ");
+        text.Append(CultureInfo.InvariantCulture, $"RateLimitMaxRequests = {RateLimitMaxRequests}, RateLimitMaxTokens = {RateLimitMaxTokens}, ");
+        text.Append(CultureInfo.InvariantCulture, $"ApiKeys = ({ApiKeys.Count} set), ApiKeysFile = {ApiKeysFile ?? "(not set)"}, ");
+        // RedisUrl.ToString shows the password as ***.
+        text.Append(CultureInfo.InvariantCulture, $"RedisUrl = {RedisUrl?.ToString() ?? "(not set)"}, RedisFailureMode = {RedisFailureMode.Name()}, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamConnectTimeout = {UpstreamConnectTimeout.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"AllowedHosts = {string.Join(',', EffectiveAllowedHosts)}, AllowUnauthenticated = {AllowUnauthenticated}, ");
-        text.Append(CultureInfo.InvariantCulture, $"MaxInflightBodyBytes = {MaxInflightBodyBytes} }}");
+        text.Append(CultureInfo.InvariantCulture, $"MaxInflightBodyBytes = {MaxInflightBodyBytes}, ");
+        text.Append(CultureInfo.InvariantCulture, $"Upstreams = [{string.Join("; ", Upstreams)}], ");
+        text.Append(CultureInfo.InvariantCulture, $"UpstreamOptionsByName = [{string.Join("; ", UpstreamOptionsByName.Select(o => $"{o.Key}: {o.Value}"))}], ");
+        text.Append(CultureInfo.InvariantCulture, $"ModelAliases = {ModelAliases}, ModelRefreshInterval = {ModelRefreshInterval.TotalSeconds} s, ");
+        text.Append(CultureInfo.InvariantCulture, $"QueueTimeout = {QueueTimeout.TotalSeconds} s, ");
+        text.Append(Tracing is null ? "Tracing = (off) }" : $"Tracing = {Tracing} }}");
         return text.ToString();
     }
 }

@@ -8,6 +8,7 @@ using LlmProxy.Http;
 using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
 using LlmProxy.Http.RateLimiting;
+using LlmProxy.Http.Tracing;
 using LlmProxy.Metrics;
 using LlmProxy.Operations;
 using LlmProxy.Routing;
@@ -19,7 +20,7 @@ namespace LlmProxy.Hosting;
 /// Builds the web application from resolved settings: the one place that wires every folder together. The pipeline
 /// order is the request flow of docs/architecture.md: request pipeline (id, outcome, errors, log, metrics) → Host
 /// allow-list → protected mode → CORS →
-/// routing → drain gate → docs UIs → body limit → auth → rate limit → door → routing by model → upstream → relay.
+/// routing → drain gate → body limit → auth → rate limit → door → routing by model → upstream → relay.
 /// </summary>
 internal static class ProxyApp
 {
@@ -32,7 +33,14 @@ internal static class ProxyApp
         Action<WebApplication>? configureEndpoints = null)
     {
         // Args empty and no content root probing: configuration is ours alone (docs/configuration.md), resolved before this point.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // The application's name is fixed, not the entry assembly's: in-process tests and the OpenAPI generator run
+        // under the test host, and untagged routes are tagged with this name in the API description.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "llm-proxy",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
 
         var startup = new StartupGate();
         ProxyLogging.Configure(builder.Logging, settings, startup);
@@ -50,29 +58,23 @@ internal static class ProxyApp
             }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
-        // The API description's schemas come from these source-generated contexts (no reflection: Native AOT).
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, UpstreamJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ClassicJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(2, OpenAiJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(3, HealthJsonContext.Default);
-            o.SerializerOptions.TypeInfoResolverChain.Insert(4, AnthropicJsonContext.Default);
-        });
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<HealthState>();
         builder.Services.AddSingleton<ShutdownDrain>();
         builder.Services.AddHostedService<DrainOnShutdownService>();
-        builder.Services.AddSingleton<ProxyAuth>();
+        builder.Services.AddProxyAuth(settings);
         builder.Services.AddSingleton<RequestLog>();
+        builder.Services.AddSingleton<RecentRequests>();
+        builder.Services.AddSingleton<RequestTracing>();
         builder.Services.AddSingleton<JsonBodyGate>();
         builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddProxyMetrics();
         builder.Services.AddProxyCors(settings);
         builder.Services.AddProxyRateLimiting(settings);
-        builder.Services.AddProxyDocs();
+        builder.Services.AddDashboard();
+        builder.AddProxyTracing(settings);
         builder.Services.AddUpstreams();
         builder.Services.AddModelRouting();
         builder.Services.AddClassicDoor();
@@ -85,6 +87,9 @@ internal static class ProxyApp
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(startup.Open);
         MetricsSetup.CreateFamilies(app.Services);
+        // Before the first request: the limit store (with REDIS_URL, its connection) and the keys file's table.
+        ProxyRateLimiting.CreateStore(app.Services);
+        ProxyAuthSetup.StartKeyReloads(app);
         var health = app.Services.GetRequiredService<HealthState>();
         app.Lifetime.ApplicationStopping.Register(health.MarkDraining);
         app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ShutdownDrain>().BeginDrain);
@@ -108,14 +113,14 @@ internal static class ProxyApp
         // After routing, so a drain's 503 is counted under its route; before anything reads a body, so an upload in
         // progress already counts as work to drain.
         app.UseMiddleware<DrainGateMiddleware>();
-        app.UseProxyDocs();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<ProxyAuthMiddleware>();
-        app.UseProxyRateLimiting(settings);
+        app.UseProxyRateLimiting();
 
         app.MapHealthApi();
         app.MapClassicDoor();
         app.MapMetricsApi();
+        app.MapUiApi();
         app.MapDocsApi();
         app.MapOpenAiDoor();
         app.MapAnthropicDoor();

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using LlmProxy.Configuration;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,9 +17,23 @@ internal static partial class ProxyHost
     public const int ExitOk = 0;
     public const int ExitRuntimeFailure = 1;
 
+    /// <summary>Bad configuration found while building the app (the same code as the command line's bad settings).</summary>
+    public const int ExitBadSettings = 2;
+
     public static async Task<int> RunAsync(ProxySettings settings, TextWriter stderr)
     {
-        await using var app = ProxyApp.Build(settings);
+        WebApplication built;
+        try
+        {
+            built = ProxyApp.Build(settings);
+        }
+        catch (ApiKeysFileException e)
+        {
+            // The keys file changed for the worse between the settings check and now: as bad as a bad setting.
+            await stderr.WriteLineAsync($"llm-proxy: {e.Message}");
+            return ExitBadSettings;
+        }
+        await using var app = built;
         try
         {
             await app.StartAsync();
@@ -67,9 +82,14 @@ internal static partial class ProxyHost
         var settings = app.Services.GetRequiredService<ProxySettings>();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? $"http://{settings.Host}:{settings.Port}";
-        var provider = settings.DefaultProvider == ProviderNames.Ollama
-            ? $"{settings.DefaultProvider} at {settings.OpenAiCompatBaseUrl.Authority}"
-            : settings.DefaultProvider;
+        var table = app.Services.GetRequiredService<RoutingTable>();
+        var provider = table.Mode switch
+        {
+            UpstreamMode.Named => $"{settings.DefaultProvider}; upstreams {string.Join(", ", settings.Upstreams.Select(u => $"{u.Name} at {u.BaseUrl.Authority}"))}",
+            UpstreamMode.Discovery => $"{settings.DefaultProvider}; looking for local model servers on ports {string.Join(", ", DiscoveryTargets.All.Where(t => t.Port != settings.Port).Select(t => t.Port))}",
+            _ when settings.DefaultProvider == ProviderNames.Ollama => $"{settings.DefaultProvider} at {settings.OpenAiCompatBaseUrl.Authority}",
+            _ => settings.DefaultProvider,
+        };
         if (settings.ModelProviderMap.Length > 0)
         {
             provider += ", with MODEL_PROVIDER_MAP";

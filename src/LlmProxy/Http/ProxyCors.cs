@@ -18,9 +18,13 @@ internal static class ProxyCors
     [
         RequestIds.HeaderName,
         "Retry-After",
+        // The upstream that answered (docs/upstreams.md): a browser app may show it.
+        "x-llm-upstream",
         RateLimitHeaders.Limit,
         RateLimitHeaders.Remaining,
         RateLimitHeaders.Reset,
+        RateLimitHeaders.LimitTokens,
+        RateLimitHeaders.RemainingTokens,
     ];
 
     public static IServiceCollection AddProxyCors(this IServiceCollection services, ProxySettings settings)

@@ -22,16 +22,43 @@ internal sealed class RequestOutcome
     /// <summary>The model the client asked for, once a door has read it.</summary>
     public string? Model { get; set; }
 
-    /// <summary>The upstream (provider) the request was routed to, e.g. <c>stub</c> or <c>ollama</c>.</summary>
+    /// <summary>
+    /// The upstream the request went to, e.g. <c>stub</c>, <c>ollama</c> or a name of UPSTREAMS: the one whose answer (or
+    /// failure) the client got, after failover.
+    /// </summary>
     public string? Provider { get; set; }
 
-    /// <summary>How many times the request was sent to an upstream (connection retries included).</summary>
+    /// <summary>
+    /// What the request asks of a model, as the OpenTelemetry GenAI conventions name it (<c>chat</c>,
+    /// <c>text_completion</c>, <c>embeddings</c>); null until an upstream call starts.
+    /// </summary>
+    public string? Operation { get; set; }
+
+    /// <summary>Whether the answer was asked for as a stream (SSE).</summary>
+    public bool Stream { get; set; }
+
+    /// <summary>How many times the request was sent to an upstream (retries and failover included).</summary>
     public int Attempts { get; set; }
 
     /// <summary>Token usage as the upstream reported it (or the stub counted it); null when unknown.</summary>
     public int? PromptTokens { get; set; }
 
     public int? CompletionTokens { get; set; }
+
+    /// <summary>Prompt plus completion tokens (0 when the upstream reported none).</summary>
+    public long TotalTokens => (long)(PromptTokens ?? 0) + (CompletionTokens ?? 0);
+
+    /// <summary>
+    /// The name of the API key the request was admitted with (its <c>name=</c>, or <c>key-</c> and a digest prefix);
+    /// null without key mode. Logs and metrics show this, never the key.
+    /// </summary>
+    public string? KeyName { get; set; }
+
+    /// <summary>
+    /// A token limit applies to this request, so its usage will be debited when it ends: a door whose client did not ask
+    /// for the usage of a stream asks the upstream for it (and hides it from that client), docs/replicas.md, "Token limits".
+    /// </summary>
+    public bool NeedsUsage { get; set; }
 
     /// <summary>The final status (after <see cref="Complete"/>): the one the client got, or 499 when it left first.</summary>
     public int Status { get; private set; }
@@ -44,6 +71,9 @@ internal sealed class RequestOutcome
 
     /// <summary>From the request reaching the proxy to the end of its answer (a whole stream included).</summary>
     public TimeSpan Duration { get; private set; }
+
+    /// <summary>When the request ended, as a <see cref="Stopwatch"/> timestamp (0 before <see cref="Complete"/>).</summary>
+    public long EndedTimestamp { get; private set; }
 
     /// <summary>The request's outcome (created here if the pipeline did not, so a handler never has to check).</summary>
     public static RequestOutcome Of(HttpContext context)
@@ -75,7 +105,8 @@ internal sealed class RequestOutcome
     /// </summary>
     public void Complete(HttpContext context)
     {
-        Duration = Stopwatch.GetElapsedTime(_started);
+        EndedTimestamp = Stopwatch.GetTimestamp();
+        Duration = Stopwatch.GetElapsedTime(_started, EndedTimestamp);
         AnswerStarted = context.Response.HasStarted;
         Route = context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template } ? template : null;
         Status = context.RequestAborted.IsCancellationRequested && !_connectionCutByProxy

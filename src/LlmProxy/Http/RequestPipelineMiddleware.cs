@@ -1,4 +1,5 @@
 using LlmProxy.Http.Errors;
+using LlmProxy.Http.Tracing;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Http;
@@ -8,10 +9,11 @@ namespace LlmProxy.Http;
 /// place so it costs one frame and reads one record. It assigns the request id, creates the
 /// <see cref="RequestOutcome"/>, turns unhandled exceptions and bodiless error statuses into error bodies
 /// (<see cref="ErrorHandler"/>), and once the request is over has the outcome decide the final status, which the
-/// request log, <c>http_requests_total</c> and <c>llm_requests_total</c> then all record (docs/architecture.md,
-/// Request outcome).
+/// request log, <c>http_requests_total</c>, <c>llm_requests_total</c>, the /ui page's recent requests and the
+/// request's span then all record (docs/architecture.md, Request outcome).
 /// </summary>
-internal sealed class RequestPipelineMiddleware(RequestDelegate next, ErrorHandler errors, RequestLog log, HttpMetrics http, LlmMetrics llm)
+internal sealed class RequestPipelineMiddleware(
+    RequestDelegate next, ErrorHandler errors, RequestLog log, HttpMetrics http, LlmMetrics llm, RecentRequests recent, RequestTracing tracing)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -45,6 +47,16 @@ internal sealed class RequestPipelineMiddleware(RequestDelegate next, ErrorHandl
             model.RequestCompleted(outcome.Status, seconds);
             model.Tokens(outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0);
         }
+        if (outcome.KeyName is { } key)
+        {
+            llm.KeyRequestCompleted(key, outcome.Status, outcome.TotalTokens);
+        }
         log.Write(context, outcome);
+        // The dashboard lists API traffic only: its own refreshes and scrapes are not news (docs/observability.md).
+        if (!OperationsRoutes.Contains(outcome.Route))
+        {
+            recent.Add(context, outcome);
+        }
+        tracing.Record(context, outcome);
     }
 }

@@ -122,6 +122,23 @@ internal sealed class HistogramChild : IMetricSeries
 
     public double Sum => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _sumBits));
 
+    /// <summary>The upper bounds of the buckets, without <c>+Inf</c>.</summary>
+    public IReadOnlyList<double> UpperBounds => _upperBounds;
+
+    /// <summary>
+    /// The cumulative bucket counts as a scrape writes them (the last one is <c>+Inf</c>, equal to the count), into
+    /// <paramref name="destination"/>, which holds <see cref="UpperBounds"/>.Count + 1 values.
+    /// </summary>
+    public void CopyCumulativeBuckets(Span<long> destination)
+    {
+        long cumulative = 0;
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _buckets[i]);
+            destination[i] = cumulative;
+        }
+    }
+
     public void WriteTo(IBufferWriter<byte> writer)
     {
         long cumulative = 0;

@@ -29,6 +29,9 @@ internal sealed class HttpMetrics
 
     public GaugeChild InFlight { get; }
 
+    /// <summary><c>http_requests_total</c>, for readers of the same numbers as a scrape (the /ui page).</summary>
+    public Counter Requests => _requests;
+
     /// <summary>
     /// Records one finished request. <paramref name="method"/> and <paramref name="path"/> are label values already: a
     /// method from <see cref="HttpMethodLabels"/>, a route template or <see cref="UnmatchedPath"/>.

@@ -21,7 +21,7 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
 {
     private readonly ConcurrentDictionary<LabelKey, TChild> _children = new();
     private readonly Lock _createLock = new();
-    private TChild[] _ordered = [];
+    private MetricSeries<TChild>[] _ordered = [];
 
     protected LabelledFamily(string name, string help, MetricType type, IReadOnlyList<string> labelNames)
         : base(name, help, type, labelNames)
@@ -42,6 +42,12 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
     public TChild Labels(string first, string second, string third) =>
         Get(new LabelKey(Required(first), Required(second), Required(third)), 3);
 
+    /// <summary>
+    /// Every series so far with its label values, in creation order: a snapshot array, read without a lock (the /ui
+    /// page reads the same numbers a scrape writes, docs/observability.md).
+    /// </summary>
+    public IReadOnlyList<MetricSeries<TChild>> Series => Volatile.Read(ref _ordered);
+
     /// <summary>Makes a series; <paramref name="labelPairs"/> is <c>a="x",b="y"</c> in UTF-8 (empty without labels).</summary>
     protected abstract TChild CreateChild(byte[] labelPairs);
 
@@ -61,9 +67,9 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
             _ = Labels();
         }
         // A snapshot: series created during the scrape appear in the next one.
-        foreach (var child in Volatile.Read(ref _ordered))
+        foreach (var series in Volatile.Read(ref _ordered))
         {
-            child.WriteTo(writer);
+            series.Child.WriteTo(writer);
         }
     }
 
@@ -85,7 +91,7 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
                 return existing;
             }
             var child = CreateChild(PrometheusText.EncodeLabelPairs(LabelNames, key.ToArray(count)));
-            Volatile.Write(ref _ordered, [.. _ordered, child]);
+            Volatile.Write(ref _ordered, [.. _ordered, new MetricSeries<TChild>(key, child)]);
             _children[key] = child;
             return child;
         }
@@ -94,6 +100,9 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
     private static string Required(string value) => value ?? throw new ArgumentNullException(nameof(value), "label values cannot be null");
 }
 
+/// <summary>One series of a family and its label values (in the family's label order).</summary>
+internal readonly record struct MetricSeries<TChild>(LabelKey Labels, TChild Child);
+
 /// <summary>
 /// The label values of one series (up to three labels, the most any family here needs). A value type with ordinal
 /// string equality, so looking up an existing series allocates nothing.
@@ -101,6 +110,15 @@ internal abstract class LabelledFamily<TChild> : MetricFamily
 internal readonly record struct LabelKey(string? First, string? Second, string? Third)
 {
     public static readonly LabelKey None;
+
+    /// <summary>The value of the label at <paramref name="index"/> (0, 1 or 2) in the family's label order.</summary>
+    public string? this[int index] => index switch
+    {
+        0 => First,
+        1 => Second,
+        2 => Third,
+        _ => null,
+    };
 
     /// <summary>The values in label order, for the one-time encoding of a new series.</summary>
     public string[] ToArray(int count) => count switch

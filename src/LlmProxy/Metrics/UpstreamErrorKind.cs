@@ -29,13 +29,16 @@ internal enum UpstreamErrorKind
 
     /// <summary>"invalid_response": the upstream answered something that could not be read as its API's response.</summary>
     InvalidResponse,
+
+    /// <summary>"queue_timeout": the upstream was at its max concurrency and no slot came free in time (a 503 of the proxy's own).</summary>
+    QueueTimeout,
 }
 
 /// <summary>The label text of each <see cref="UpstreamErrorKind"/>.</summary>
 internal static class UpstreamErrorKinds
 {
     private static readonly string[] Labels =
-        ["connect", "timeout", "model_not_found", "rate_limited", "client_error", "server_error", "stream_interrupted", "invalid_response"];
+        ["connect", "timeout", "model_not_found", "rate_limited", "client_error", "server_error", "stream_interrupted", "invalid_response", "queue_timeout"];
 
     public static int Count => Labels.Length;
 

@@ -1,3 +1,4 @@
+using LlmProxy.Http;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Operations;
@@ -10,9 +11,11 @@ internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/metrics", WriteAsync)
+        routes.MapGet(OperationsRoutes.Metrics, WriteAsync)
             .DisableRateLimiting()
-            .WithName("metrics");
+            .WithName("metrics")
+            .WithTags("operations")
+            .WithSummary("Prometheus metrics (text exposition format 0.0.4)");
         return routes;
     }
 

@@ -22,6 +22,9 @@ internal sealed class ModelProviderMap
     /// <summary>The exact model names in the map (what /v1/models lists besides the upstream's own).</summary>
     public IEnumerable<string> ExactModels => _exact.Keys;
 
+    /// <summary>Every provider some entry routes to.</summary>
+    public IEnumerable<string> Providers => _exact.Values.Concat(_prefixes.Select(p => p.Provider)).Distinct(StringComparer.Ordinal);
+
     /// <summary>True when some entry routes to <paramref name="provider"/>.</summary>
     public bool Mentions(string provider) =>
         _exact.ContainsValue(provider) || Array.Exists(_prefixes, p => p.Provider == provider);
@@ -45,9 +48,13 @@ internal sealed class ModelProviderMap
         return null;
     }
 
-    /// <summary>Parses the setting; throws <see cref="FormatException"/> naming the bad entry.</summary>
-    public static ModelProviderMap Parse(string? value)
+    /// <summary>
+    /// Parses the setting; throws <see cref="FormatException"/> naming the bad entry. A provider must be one of
+    /// <paramref name="knownProviders"/> (any case; by default the names known without UPSTREAMS, see <see cref="ProviderNames"/>).
+    /// </summary>
+    public static ModelProviderMap Parse(string? value, IReadOnlyCollection<string>? knownProviders = null)
     {
+        var known = knownProviders ?? ProviderNames.All;
         if (string.IsNullOrWhiteSpace(value))
         {
             return Empty;
@@ -72,8 +79,8 @@ internal sealed class ModelProviderMap
             {
                 throw new FormatException($"entry '{entry}' has an empty model name");
             }
-            var provider = ProviderNames.Normalize(providerText)
-                ?? throw new FormatException($"entry '{entry}' names unknown provider '{providerText}' (known: {string.Join(", ", ProviderNames.All)})");
+            var provider = ProviderNames.Normalize(providerText, known)
+                ?? throw new FormatException($"entry '{entry}' names unknown provider '{providerText}' (known: {string.Join(", ", known)})");
             var star = pattern.IndexOf('*', StringComparison.Ordinal);
             if (star >= 0 && star != pattern.Length - 1)
             {

@@ -22,8 +22,16 @@ internal interface IUpstream
 /// A request in the OpenAI wire as an upstream receives it: the body bytes (the client's own on /v1, untouched) and
 /// the few facts read from them. <paramref name="Body"/> lives in a buffer the door owns for the whole request.
 /// </summary>
-/// <param name="IncludeUsage">The client asked for the usage chunk (<c>stream_options.include_usage</c>).</param>
-internal sealed record UpstreamRequest(UpstreamEndpoint Endpoint, string Model, bool Stream, bool IncludeUsage, ReadOnlyMemory<byte> Body);
+/// <param name="IncludeUsage">
+/// The body asks for the usage chunk of a stream (<c>stream_options.include_usage</c>): the client did, or the door
+/// added it for a token limit.
+/// </param>
+/// <param name="HeadersTimeout">
+/// Set by failover: what is left of the request's one wait for an answer's head (UPSTREAM_TIMEOUT_SECONDS counts from the
+/// first attempt); null = the whole of it.
+/// </param>
+internal sealed record UpstreamRequest(UpstreamEndpoint Endpoint, string Model, bool Stream, bool IncludeUsage, ReadOnlyMemory<byte> Body,
+    TimeSpan? HeadersTimeout = null);
 
 /// <summary>The OpenAI-compatible endpoints an upstream serves (docs/api.md, OpenAI routes).</summary>
 internal enum UpstreamEndpoint
@@ -44,11 +52,26 @@ internal static class UpstreamEndpoints
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
     };
 
+    /// <summary>
+    /// The OpenTelemetry GenAI <c>gen_ai.operation.name</c> of a request to the endpoint (docs/observability.md,
+    /// Traces): <c>chat</c>, <c>text_completion</c>, <c>embeddings</c>.
+    /// </summary>
+    public static string OperationName(this UpstreamEndpoint endpoint) => endpoint switch
+    {
+        UpstreamEndpoint.ChatCompletions => "chat",
+        UpstreamEndpoint.Completions => "text_completion",
+        UpstreamEndpoint.Embeddings => "embeddings",
+        _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
+    };
+
     /// <summary>The proxy's own OpenAI route for the endpoint.</summary>
     public static string Route(this UpstreamEndpoint endpoint) => "/v1/" + endpoint.UpstreamPath();
 }
 
-/// <summary>Registration of the upstreams: the one connection pool, the client over it, and every <see cref="IUpstream"/>.</summary>
+/// <summary>
+/// Registration of what every upstream shares: the one connection pool and the client over it, and the stub. The
+/// HTTP upstreams themselves (<see cref="OpenAiCompatUpstream"/>, one per server) are made by routing's upstream pool.
+/// </summary>
 internal static class UpstreamsSetup
 {
     public static IServiceCollection AddUpstreams(this IServiceCollection services)
@@ -56,9 +79,7 @@ internal static class UpstreamsSetup
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamSecrets>();
-        services.AddSingleton<OpenAiCompatUpstream>();
-        services.AddSingleton<IUpstream>(s => s.GetRequiredService<OpenAiCompatUpstream>());
-        services.AddSingleton<IUpstream, StubUpstream>();
+        services.AddSingleton<StubUpstream>();
         return services;
     }
 }

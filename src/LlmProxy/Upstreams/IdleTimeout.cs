@@ -13,14 +13,27 @@ internal sealed class IdleTimeout : IDisposable
 
     private readonly CancellationToken _shutdown;
 
+    /// <summary>A silence limit of <paramref name="interval"/> from now, ended early only by the client leaving.</summary>
+    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted)
+        : this(interval, null, clientAborted)
+    {
+    }
+
+    /// <param name="interval">The longest silence.</param>
+    /// <param name="clientAborted">The client's request token.</param>
+    /// <param name="firstDue">
+    /// When the first silence ends, if sooner than <paramref name="interval"/>: a failover attempt gets what is left
+    /// of the request's one wait for an answer's head (docs/upstreams.md, Failover). Every <see cref="Touch"/> then
+    /// restarts the full interval.
+    /// </param>
     /// <param name="shutdown">Fires when the drain time on shutdown is nearly over (<c>ShutdownDrain.Ending</c>).</param>
-    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted, CancellationToken shutdown = default)
+    public IdleTimeout(TimeSpan interval, TimeSpan? firstDue, CancellationToken clientAborted, CancellationToken shutdown = default)
     {
         Interval = interval;
         _clientAborted = clientAborted;
         _shutdown = shutdown;
         _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, shutdown);
-        _source.CancelAfter(interval);
+        _source.CancelAfter(firstDue is { } due && due < interval ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : interval);
     }
 
     /// <summary>The call was ended because the proxy is shutting down and its drain time is nearly over.</summary>

@@ -1,19 +1,18 @@
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 using LlmProxy.Http.Body;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// The <c>ollama</c> upstream (docs/configuration.md, OPENAI_COMPAT_BASE_URL): any OpenAI-compatible server — Ollama,
-/// LM Studio, LocalAI, llama.cpp server, vLLM. Sends the request (retrying connection failures, see
-/// <see cref="UpstreamClient"/>) and turns an error status into the failure that stands for it (docs/api.md, Errors).
+/// One OpenAI-compatible model server (docs/upstreams.md) — Ollama, LM Studio, LocalAI, llama.cpp server, vLLM — by
+/// its name: a named upstream of UPSTREAMS, a discovered one, or the legacy <c>ollama</c> at OPENAI_COMPAT_BASE_URL.
+/// <see cref="SendAsync"/> is one attempt: it sends the request and turns an error status into the failure that stands
+/// for it (docs/api.md, Errors); retries and failover are routing's. Its <see cref="Health"/> hears how each call went.
 /// </summary>
-internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings settings, LlmMetrics metrics, ILogger<UpstreamCall> logger) : IUpstream
+internal sealed class OpenAiCompatUpstream : IUpstream
 {
-    /// <summary>The name LLM_PROVIDER and MODEL_PROVIDER_MAP know it by (the first server it was written for).</summary>
-    public const string ProviderName = "ollama";
-
     /// <summary>A model list is metadata: a client should not wait UPSTREAM_TIMEOUT_SECONDS (600 s) for it.</summary>
     public static readonly TimeSpan ModelListTimeout = TimeSpan.FromSeconds(10);
 
@@ -23,12 +22,47 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
     /// <summary>A model list larger than this is not one.</summary>
     private const int ModelListLimit = 16 * 1024 * 1024;
 
-    public string Name => ProviderName;
+    private readonly UpstreamClient _client;
+    private readonly ProxySettings _settings;
+    private readonly LlmMetrics _metrics;
+    private readonly ILogger _logger;
+
+    // The endpoints' URLs, made once: a request never builds a Uri.
+    private readonly Uri _chat;
+    private readonly Uri _completions;
+    private readonly Uri _embeddings;
+    private readonly Uri _models;
+
+    public OpenAiCompatUpstream(UpstreamDefinition definition, UpstreamClient client, ProxySettings settings, LlmMetrics metrics, ILogger<UpstreamCall> logger)
+    {
+        Definition = definition;
+        _client = client;
+        _settings = settings;
+        _metrics = metrics;
+        _logger = logger;
+        _chat = new Uri(definition.BaseUrl, UpstreamEndpoint.ChatCompletions.UpstreamPath());
+        _completions = new Uri(definition.BaseUrl, UpstreamEndpoint.Completions.UpstreamPath());
+        _embeddings = new Uri(definition.BaseUrl, UpstreamEndpoint.Embeddings.UpstreamPath());
+        _models = new Uri(definition.BaseUrl, "models");
+    }
+
+    public UpstreamDefinition Definition { get; }
+
+    public string Name => Definition.Name;
+
+    public UpstreamHealth Health { get; } = new();
 
     public async Task<UpstreamCall> SendAsync(UpstreamRequest request, HttpContext context)
     {
-        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, request.Model), logger);
-        var (response, failure) = await client.SendAsync(context, HttpMethod.Post, call.Endpoint, request.Body, call.Idle);
+        var call = new UpstreamCall(Name, request, context, _settings.UpstreamTimeout,
+            _metrics.For(Name, RequestOutcome.Of(context).Model ?? request.Model), _logger, Health, Definition.BaseUrl);
+        var url = request.Endpoint switch
+        {
+            UpstreamEndpoint.ChatCompletions => _chat,
+            UpstreamEndpoint.Completions => _completions,
+            _ => _embeddings,
+        };
+        var (response, failure) = await _client.SendAsync(context, HttpMethod.Post, url, request.Body, call.Idle, Definition.Options, call.Span);
         if (response is null)
         {
             call.Fail(failure!);
@@ -44,7 +78,7 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
         {
             call.OnStatus(status);
             var error = await ReadErrorAsync(response, status, call.Idle);
-            if (status is 401 or 403 && error.ShouldAnswer && !client.ForwardsClientAuthorization(context))
+            if (status is 401 or 403 && error.ShouldAnswer && !_client.ForwardsClientAuthorization(context, Definition.Options))
             {
                 error = RefusedProxyCredentials(error, status);
             }
@@ -54,37 +88,46 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
     }
 
     /// <summary>
-    /// The upstream refused credentials the client never chose — the proxy's own (OPENAI_COMPAT_API_KEY, or none), because
+    /// The upstream refused credentials the client never chose — the proxy's own (its key, or none), because
     /// the client's key was the proxy's to check and passed: a gateway fault, 502, not the client's 401/403
     /// (docs/api.md, Upstream outcomes). The upstream's words are kept (secrets taken out on the way, see
     /// <see cref="UpstreamSecrets"/>) for the operator who reads the error.
     /// </summary>
-    private static UpstreamFailure RefusedProxyCredentials(UpstreamFailure failure, int status) => new(
+    private UpstreamFailure RefusedProxyCredentials(UpstreamFailure failure, int status) => new(
         UpstreamOutcome.UpstreamError, 502,
-        $"The upstream model server refused the proxy's credentials ({status}); the operator must check OPENAI_COMPAT_API_KEY. The upstream said: {failure.Message}",
+        $"The upstream model server refused the proxy's credentials ({status}); the operator must check {KeySetting}. The upstream said: {failure.Message}",
         "server_error", Code: RefusedCredentialsCode);
+
+    /// <summary>The setting of this upstream's key, for the operator: the legacy one, or the named upstream's own.</summary>
+    private string KeySetting => Name == "ollama" && Definition.Options.ApiKeyOverridesClient is false
+        ? "OPENAI_COMPAT_API_KEY (or UPSTREAM_OLLAMA_API_KEY)"
+        : $"UPSTREAM_{Name.ToUpperInvariant().Replace('-', '_')}_API_KEY";
 
     /// <summary>The OpenAI-style code of that 502.</summary>
     public const string RefusedCredentialsCode = "upstream_auth_failed";
 
     /// <summary>
-    /// The upstream's <c>/models</c> list (for GET /v1/models), or null with the reason it is unavailable. Bounded by
-    /// <see cref="ModelListTimeout"/>: a failing upstream shrinks the list, it never holds it up.
+    /// The upstream's <c>/models</c> list, bounded by <see cref="ModelListTimeout"/>: a failing upstream shrinks a model
+    /// list, it never holds it up.
     /// </summary>
-    public async Task<(PooledBody? Body, string? Unavailable)> ListModelsAsync(HttpContext context)
+    /// <param name="context">The client's request when a client asked (its headers go along), null for the proxy's own probe.</param>
+    /// <param name="cancellation">Ends the read early (the client left, or the proxy is stopping).</param>
+    public async Task<ModelListRead> ListModelsAsync(HttpContext? context, CancellationToken cancellation)
     {
-        var timeout = settings.UpstreamTimeout < ModelListTimeout ? settings.UpstreamTimeout : ModelListTimeout;
-        using var idle = new IdleTimeout(timeout, context.RequestAborted);
-        var (response, failure) = await client.SendAsync(context, HttpMethod.Get, "models", null, idle);
+        var timeout = _settings.UpstreamTimeout < ModelListTimeout ? _settings.UpstreamTimeout : ModelListTimeout;
+        using var idle = new IdleTimeout(timeout, cancellation);
+        var (response, failure) = await _client.SendAsync(context, HttpMethod.Get, _models, null, idle, Definition.Options);
         if (response is null)
         {
-            return (null, failure!.Kind.ToString());
+            return new ModelListRead(null, failure!.Message, Alive: false);
         }
         using (response)
         {
+            var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
             {
-                return (null, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // A server that answers at all (a 404 from one without /models, a 401) is alive; a 5xx is not well.
+                return new ModelListRead(null, $"{Definition.DisplayUrl}/models answered {status}", Alive: status < 500);
             }
             try
             {
@@ -93,13 +136,13 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
                 if (body.Length > ModelListLimit)
                 {
                     body.Dispose();
-                    return (null, "too large");
+                    return new ModelListRead(null, $"{Definition.DisplayUrl}/models is larger than {ModelListLimit} bytes", Alive: true);
                 }
-                return (body, null);
+                return new ModelListRead(body, null, Alive: true);
             }
             catch (Exception e) when (idle.IsUpstreamFailure(e))
             {
-                return (null, e.GetType().Name);
+                return new ModelListRead(null, $"{Definition.DisplayUrl}/models broke off ({e.GetType().Name})", Alive: false);
             }
         }
     }
@@ -125,3 +168,9 @@ internal sealed class OpenAiCompatUpstream(UpstreamClient client, ProxySettings 
         return UpstreamFailure.FromError(error, response.Headers.RetryAfter?.ToString());
     }
 }
+
+/// <summary>
+/// One read of an upstream's <c>/models</c>: the body (dispose it) or why there is none, and whether the server
+/// answered like a live one (any status under 500).
+/// </summary>
+internal sealed record ModelListRead(PooledBody? Body, string? Unavailable, bool Alive);

@@ -8,8 +8,18 @@ namespace LlmProxy.Upstreams;
 
 internal sealed record ChatMessage(string Role, string Content);
 
-/// <summary>The body the classic routes send upstream (they have a validated model and messages, nothing else).</summary>
-internal sealed record UpstreamChatRequest(string Model, IReadOnlyList<ChatMessage> Messages, bool Stream);
+/// <summary>
+/// The body the classic routes send upstream (they have a validated model and messages, nothing else);
+/// <c>stream_options</c> only when a token limit needs the stream's usage.
+/// </summary>
+internal sealed record UpstreamChatRequest(
+    string Model,
+    IReadOnlyList<ChatMessage> Messages,
+    bool Stream,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StreamOptions? StreamOptions = null);
+
+/// <summary>OpenAI's <c>stream_options</c>: <c>include_usage</c> adds a last chunk with the stream's token usage.</summary>
+internal sealed record StreamOptions(bool IncludeUsage);
 
 internal sealed record ChatCompletion(
     string Id,

@@ -158,6 +158,94 @@ internal static class SseEvents
         return false;
     }
 
+    /// <summary>
+    /// True for the chunk that <c>stream_options.include_usage</c> adds at the end of a stream: a top-level
+    /// <c>usage</c> object and no choices (<c>"choices":[]</c>, as OpenAI, vLLM and Ollama send it, or none at all).
+    /// A chunk that carries content or a finish reason besides its usage is not one.
+    /// </summary>
+    public static bool IsUsageOnlyChunk(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf("\"usage\""u8) < 0)
+        {
+            return false;
+        }
+        var usage = false;
+        var choicesEmpty = true;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isChoices = !isUsage && reader.ValueTextEquals("choices"u8);
+                reader.Read();
+                if (isUsage)
+                {
+                    usage = reader.TokenType == JsonTokenType.StartObject;
+                }
+                else if (isChoices)
+                {
+                    choicesEmpty = reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.EndArray;
+                    if (!choicesEmpty)
+                    {
+                        return false;
+                    }
+                    continue;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        return usage && choicesEmpty;
+    }
+
+    /// <summary>
+    /// Reads the top-level <c>model</c> string of an answer or a chunk: the model the upstream says answered, for the
+    /// attempt span's <c>gen_ai.response.model</c>. Called only while a span records, once per call.
+    /// </summary>
+    public static bool TryReadModel(ReadOnlySpan<byte> json, out string? model)
+    {
+        model = null;
+        if (json.IndexOf("\"model\""u8) < 0)
+        {
+            return false;
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isModel = reader.ValueTextEquals("model"u8);
+                reader.Read();
+                if (isModel && reader.TokenType == JsonTokenType.String)
+                {
+                    model = reader.GetString();
+                    return model is not null;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+            // A string the reader cannot transcode (a lone surrogate escape): no model to report.
+        }
+        return false;
+    }
+
     /// <summary>Lines of an event split on LF (a trailing CR is trimmed by the caller), without allocating.</summary>
     private readonly ref struct LineEnumerable(ReadOnlySpan<byte> data)
     {

@@ -135,6 +135,10 @@ internal static class SseRelay
                 {
                     call.OnUsage(prompt, completion);
                 }
+                if (call.WantsResponseModel && SseEvents.TryReadModel(payload.Span, out var model))
+                {
+                    call.OnResponseModel(model!);
+                }
                 await ClientWrites.Guard(sink.OnEventAsync(sseEvent, payload, call.Context.RequestAborted), call);
                 return null;
         }

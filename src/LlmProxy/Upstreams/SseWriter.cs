@@ -42,12 +42,22 @@ internal static class SseWriter
 /// failure after the start is one <c>data: {"error":{...}}</c> event in the OpenAI envelope, then <c>[DONE]</c>
 /// (docs/api.md, Streaming). The SSE headers go out with the first event written.
 /// </summary>
-internal sealed class SseCopySink(HttpResponse response) : IStreamSink
+/// <param name="response">The client's response.</param>
+/// <param name="dropUsageOnlyChunk">
+/// The proxy asked the upstream for <c>stream_options.include_usage</c> on its own (a token limit needs the usage) and
+/// the client did not: the usage-only chunk is then not written, so the client sees the stream it asked for
+/// (docs/replicas.md, "Token limits"). Its bytes are skipped, nothing is re-serialised.
+/// </param>
+internal sealed class SseCopySink(HttpResponse response, bool dropUsageOnlyChunk = false) : IStreamSink
 {
     public bool Started => response.HasStarted;
 
     public async ValueTask OnEventAsync(ReadOnlyMemory<byte> sseEvent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        if (dropUsageOnlyChunk && SseEvents.IsUsageOnlyChunk(payload.Span))
+        {
+            return;
+        }
         EnsureStarted();
         var writer = response.BodyWriter;
         writer.Write(sseEvent.Span);

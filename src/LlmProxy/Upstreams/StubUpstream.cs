@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using LlmProxy.Configuration;
+using LlmProxy.Http;
 using LlmProxy.Json;
 using LlmProxy.Metrics;
 
@@ -26,7 +27,7 @@ internal sealed class StubUpstream(ProxySettings settings, TimeProvider time, Ll
 
     public Task<UpstreamCall> SendAsync(UpstreamRequest request, HttpContext context)
     {
-        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, request.Model), logger);
+        var call = new UpstreamCall(Name, request, context, settings.UpstreamTimeout, metrics.For(Name, RequestOutcome.Of(context).Model ?? request.Model), logger);
         if (request.Endpoint != UpstreamEndpoint.ChatCompletions)
         {
             // The stub has no embeddings or legacy completions: those models must be routed to a real server, and the

@@ -38,6 +38,10 @@ internal static class UpstreamAnswer
                 {
                     call.OnUsage(prompt, completion);
                 }
+                if (call.WantsResponseModel && SseEvents.TryReadModel(head.Span, out var model))
+                {
+                    call.OnResponseModel(model!);
+                }
             }
             // The client's token, not the upstream timer's: a slow reader is not a silent upstream (ClientWrites).
             await ClientWrites.Guard(client.Body.WriteAsync(head.Memory, call.Context.RequestAborted), call);
@@ -98,6 +102,10 @@ internal static class UpstreamAnswer
             var error = UpstreamErrorParser.Parse(500, body.Span);
             body.Dispose();
             return (null, call.Fail(UpstreamFailure.FromError(error, retryAfter: null)));
+        }
+        if (call.WantsResponseModel && SseEvents.TryReadModel(body.Span, out var model))
+        {
+            call.OnResponseModel(model!);
         }
         return (body, null);
     }

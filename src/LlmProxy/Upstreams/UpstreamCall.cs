@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LlmProxy.Http;
+using LlmProxy.Http.Tracing;
 using LlmProxy.Metrics;
 
 namespace LlmProxy.Upstreams;
@@ -13,32 +14,58 @@ namespace LlmProxy.Upstreams;
 /// <remarks>
 /// Metrics recorded here (docs/operations.md, Metrics): time to first token (streams) and
 /// <c>llm_upstream_errors_total</c> by kind. Attempts and token usage go to the request's <see cref="RequestOutcome"/>,
-/// from which the request pipeline records requests, duration and tokens once per client request.
+/// from which the request pipeline records requests, duration and tokens once per client request. With tracing on,
+/// the call is also the attempt's span (<see cref="UpstreamTracing"/>): the same events become its attributes, its
+/// first-token event and its end.
 /// </remarks>
 internal sealed partial class UpstreamCall : IDisposable
 {
     private readonly ILogger _logger;
     private readonly LlmModelMetrics? _metrics;
     private readonly RequestOutcome _outcome;
+    private readonly UpstreamHealth? _health;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private IUpstreamSlot? _slot;
+    private Activity? _span;
     private long _firstByte;
     private bool _ended;
     private bool _disposed;
+    private bool _responseModelSeen;
 
-    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger)
+    /// <param name="provider">The upstream's name.</param>
+    /// <param name="request">What is sent; its <see cref="UpstreamRequest.HeadersTimeout"/> bounds the wait for the answer's head.</param>
+    /// <param name="context">The client's request.</param>
+    /// <param name="idleTimeout">UPSTREAM_TIMEOUT_SECONDS: the longest silence.</param>
+    /// <param name="metrics">The (upstream, model) series, or null to record nothing.</param>
+    /// <param name="logger">For the debug line at the end of the call.</param>
+    /// <param name="health">The upstream's health, told how the call went; null for an upstream without one (the stub).</param>
+    /// <param name="server">The upstream's base URL, for the span's <c>server.address</c> (null for the in-memory stub).</param>
+    public UpstreamCall(string provider, UpstreamRequest request, HttpContext context, TimeSpan idleTimeout, LlmModelMetrics? metrics, ILogger logger,
+        UpstreamHealth? health = null, Uri? server = null)
     {
         Provider = provider;
         Model = request.Model;
         Endpoint = request.Endpoint.UpstreamPath();
         Stream = request.Stream;
         Context = context;
-        Idle = new IdleTimeout(idleTimeout, context.RequestAborted, context.RequestServices?.GetService<ShutdownDrain>()?.Ending ?? default);
+        Idle = new IdleTimeout(idleTimeout, request.HeadersTimeout, context.RequestAborted,
+            context.RequestServices?.GetService<ShutdownDrain>()?.Ending ?? default);
         _outcome = RequestOutcome.Of(context);
+        _outcome.Operation = request.Endpoint.OperationName();
+        _outcome.Stream = request.Stream;
         _metrics = metrics;
         _logger = logger;
         // Counted until disposed: what Ollama's /api/ps lists as the models running now (docs/ollama.md, Model routes).
         _metrics?.CallStarted();
+        _health = health;
+        _span = UpstreamTracing.Start(provider, request, server);
     }
+
+    /// <summary>The attempt's span while it records (null with tracing off, or once the call ended).</summary>
+    public Activity? Span => _span;
+
+    /// <summary>Whether the span still wants the model the upstream answered with (<see cref="OnResponseModel"/>).</summary>
+    public bool WantsResponseModel => _span is { IsAllDataRequested: true } && !_responseModelSeen;
 
     public string Provider { get; }
     public string Model { get; }
@@ -68,11 +95,18 @@ internal sealed partial class UpstreamCall : IDisposable
 
     public UpstreamOutcome Outcome { get; private set; }
 
+    /// <summary>
+    /// Holds <paramref name="slot"/> (a place under the upstream's max concurrency) until the call ends: a streamed
+    /// answer keeps it to its last event.
+    /// </summary>
+    public void Hold(IUpstreamSlot slot) => _slot = slot;
+
     /// <summary>The upstream answered 2xx: its response is the answer to relay.</summary>
     public void Answered(HttpResponseMessage response)
     {
         Response = response;
         Status = (int)response.StatusCode;
+        _health?.Succeeded();
         if (!Stream)
         {
             OnFirstByte();
@@ -90,9 +124,22 @@ internal sealed partial class UpstreamCall : IDisposable
             _firstByte = Stopwatch.GetTimestamp();
             if (Stream)
             {
-                _metrics?.FirstToken(Stopwatch.GetElapsedTime(_started, _firstByte).TotalSeconds);
+                var seconds = Stopwatch.GetElapsedTime(_started, _firstByte).TotalSeconds;
+                _metrics?.FirstToken(seconds);
+                if (_span is { IsAllDataRequested: true } span)
+                {
+                    span.AddEvent(new ActivityEvent(TraceAttributes.FirstTokenEvent,
+                        tags: new ActivityTagsCollection { [TraceAttributes.TimeToFirstToken] = seconds }));
+                }
             }
         }
+    }
+
+    /// <summary>The upstream's answer names the model that answered (<c>gen_ai.response.model</c>).</summary>
+    public void OnResponseModel(string model)
+    {
+        _responseModelSeen = true;
+        _span?.SetTag(TraceAttributes.GenAiResponseModel, TraceAttributes.CapModel(model));
     }
 
     /// <summary>The upstream reported token usage (a non-streaming body, or the include_usage chunk).</summary>
@@ -100,6 +147,11 @@ internal sealed partial class UpstreamCall : IDisposable
     {
         _outcome.PromptTokens = promptTokens;
         _outcome.CompletionTokens = completionTokens;
+        if (_span is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(TraceAttributes.GenAiInputTokens, promptTokens);
+            span.SetTag(TraceAttributes.GenAiOutputTokens, completionTokens);
+        }
     }
 
     /// <summary>The call failed before an answer could be relayed: records it, ends the call, returns the failure.</summary>
@@ -141,10 +193,17 @@ internal sealed partial class UpstreamCall : IDisposable
         }
         _ended = true;
         Outcome = outcome;
-        if (_metrics is not null && ErrorKind(Status, outcome, modelNotFound) is { } kind)
+        ReleaseSlot();
+        if (_health is not null)
         {
-            _metrics.UpstreamError(kind);
+            ReportHealth(_health, outcome);
         }
+        var kind = ErrorKind(Status, outcome, modelNotFound);
+        if (_metrics is not null && kind is { } k)
+        {
+            _metrics.UpstreamError(k);
+        }
+        EndSpan(kind);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var elapsedMs = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
@@ -164,13 +223,66 @@ internal sealed partial class UpstreamCall : IDisposable
 
     public void Dispose()
     {
-        if (!_disposed)
+        if (_disposed)
         {
-            _disposed = true;
-            _metrics?.CallEnded();
+            return;
         }
+        _disposed = true;
+        _metrics?.CallEnded();
+        ReleaseSlot();
         Response?.Dispose();
         Idle.Dispose();
+        // A call a door dropped without ending it still ends its span.
+        EndSpan(null);
+    }
+
+    /// <summary>Ends the attempt's span once: its upstream status, and on failure status Error with <c>error.type</c>.</summary>
+    private void EndSpan(UpstreamErrorKind? kind)
+    {
+        if (_span is not { } span)
+        {
+            return;
+        }
+        _span = null;
+        if (span.IsAllDataRequested)
+        {
+            if (Status > 0)
+            {
+                span.SetTag(TraceAttributes.HttpResponseStatusCode, Status);
+            }
+            if (kind is { } failed)
+            {
+                span.SetTag(TraceAttributes.ErrorType, UpstreamErrorKinds.Label(failed));
+                span.SetStatus(ActivityStatusCode.Error);
+            }
+        }
+        var ambient = Activity.Current;
+        span.Stop();
+        // Stop makes the span's parent current; the caller's own ambient activity is what it was.
+        Activity.Current = ambient;
+    }
+
+    private void ReleaseSlot() => Interlocked.Exchange(ref _slot, null)?.Release();
+
+    /// <summary>
+    /// What the call says about the upstream's health (docs/upstreams.md, Health): no connection, a silence, a broken
+    /// stream or a 5xx are failures; an answer of a live server (2xx, a 4xx) is a success; a 429 (busy, alive) and a
+    /// client that left say nothing.
+    /// </summary>
+    private void ReportHealth(UpstreamHealth health, UpstreamOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case UpstreamOutcome.Unreachable or UpstreamOutcome.Timeout or UpstreamOutcome.FailedMidStream:
+                health.Failed(Failure?.Message ?? outcome.ToString());
+                break;
+            case UpstreamOutcome.UpstreamError when Status >= 500:
+                health.Failed(Failure?.Message ?? $"status {Status}");
+                break;
+            case UpstreamOutcome.UpstreamError when Status != 429 && Status != 0:
+                health.Succeeded();
+                break;
+        }
     }
 
     /// <summary>The <c>kind</c> label of a failed call; null when the call did not fail (or the client left).</summary>
@@ -185,6 +297,7 @@ internal sealed partial class UpstreamCall : IDisposable
         UpstreamOutcome.UpstreamError when status >= 500 => UpstreamErrorKind.ServerError,
         // A 2xx whose body was not the API's answer (an error object in a 200, a body that is not a completion).
         UpstreamOutcome.UpstreamError => UpstreamErrorKind.InvalidResponse,
+        UpstreamOutcome.QueueTimeout => UpstreamErrorKind.QueueTimeout,
         _ => null,
     };
 

@@ -27,14 +27,30 @@ internal sealed record UpstreamFailure(
     /// <summary>Whether the door should answer it (a client that left gets nothing).</summary>
     public bool ShouldAnswer => Kind != UpstreamOutcome.ClientAborted;
 
+    /// <summary>
+    /// Whether another attempt may follow (docs/upstreams.md, Failover): nothing reached the client and the upstream
+    /// cannot have acted on the request, or said it did not.
+    /// </summary>
+    public AttemptRetry Retry { get; init; }
+
     /// <summary>The HTTP error answer for the client (<see cref="Type"/> is for stream error events only).</summary>
     public ProxyError ToError() => new(Status, Message, Code, Param, RetryAfter);
 
-    /// <summary>Connection refused, reset, DNS: 502 <c>upstream_unreachable</c>.</summary>
-    public static UpstreamFailure Unreachable(string message) => new(UpstreamOutcome.Unreachable, 502, message, "server_error", Code: "upstream_unreachable");
+    /// <summary>
+    /// Connection refused, reset, DNS: 502 <c>upstream_unreachable</c>. <paramref name="beforeAnyByte"/>: nothing
+    /// came back, so even the same upstream may be tried again; otherwise (TLS, not HTTP) only another one.
+    /// </summary>
+    public static UpstreamFailure Unreachable(string message, bool beforeAnyByte = false) =>
+        new(UpstreamOutcome.Unreachable, 502, message, "server_error", Code: "upstream_unreachable")
+        {
+            Retry = beforeAnyByte ? AttemptRetry.SameOrNext : AttemptRetry.Next,
+        };
 
-    /// <summary>Nothing arrived for UPSTREAM_TIMEOUT_SECONDS (or the connect timeout): 504 <c>upstream_timeout</c>.</summary>
+    /// <summary>Nothing arrived for UPSTREAM_TIMEOUT_SECONDS: 504 <c>upstream_timeout</c>. The model may be at work: no other attempt.</summary>
     public static UpstreamFailure Timeout(string message) => new(UpstreamOutcome.Timeout, 504, message, "server_error", Code: "upstream_timeout");
+
+    /// <summary>The connect timeout passed (nothing answered the SYN): 504 <c>upstream_timeout</c>; another upstream may be tried.</summary>
+    public static UpstreamFailure ConnectTimeout(string message) => Timeout(message) with { Retry = AttemptRetry.Next };
 
     /// <summary>The upstream fell silent in the middle of its answer for longer than the idle timeout: 504.</summary>
     public static UpstreamFailure Silence(IdleTimeout idle) => idle.ShutDown ? ShuttingDown :
@@ -63,7 +79,11 @@ internal sealed record UpstreamFailure(
     {
         if (error.IsModelNotFound)
         {
-            return new UpstreamFailure(UpstreamOutcome.UpstreamError, 404, error.Message, error.Type, "model", ModelNotFoundCode, ModelNotFound: true);
+            // Another upstream whose list names the model may still serve it (a list can be out of date).
+            return new UpstreamFailure(UpstreamOutcome.UpstreamError, 404, error.Message, error.Type, "model", ModelNotFoundCode, ModelNotFound: true)
+            {
+                Retry = AttemptRetry.Next,
+            };
         }
         var status = error.Status switch
         {
@@ -72,6 +92,24 @@ internal sealed record UpstreamFailure(
             _ => 502,
         };
         return new UpstreamFailure(UpstreamOutcome.UpstreamError, status, error.Message, error.Type, error.Param, error.Code,
-            status is 429 or 503 ? retryAfter : null);
+            status is 429 or 503 ? retryAfter : null)
+        {
+            // A busy or broken server (429, 5xx) has not answered the question: another upstream may. Any other 4xx
+            // is about the request itself, which no other upstream would like better.
+            Retry = error.Status is 429 or >= 500 ? AttemptRetry.Next : AttemptRetry.No,
+        };
     }
+}
+
+/// <summary>What may follow a failed attempt (docs/upstreams.md, Failover).</summary>
+internal enum AttemptRetry
+{
+    /// <summary>Nothing: the failure is the answer (a 4xx about the request, a silence, the client gone).</summary>
+    No,
+
+    /// <summary>Another upstream of the request's candidates may be tried.</summary>
+    Next,
+
+    /// <summary>Nothing came back at all (refused, reset, DNS): another upstream, or this one again after a short pause.</summary>
+    SameOrNext,
 }

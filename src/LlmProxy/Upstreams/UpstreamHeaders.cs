@@ -31,8 +31,16 @@ internal static class UpstreamHeaders
 
     public static bool IsForwarded(string name) => Forwarded.Contains(name);
 
-    /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization (docs/api.md, What the upstream receives).</summary>
-    public static void Apply(HttpContext context, HttpRequestMessage request, bool clientKeyConsumed, string? upstreamApiKey)
+    /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization (docs/api.md, Upstream requests).</summary>
+    /// <param name="context">The client's request.</param>
+    /// <param name="request">The request to the upstream.</param>
+    /// <param name="clientKeyConsumed">The proxy's API keys are on: the client's Authorization was the proxy's, never forwarded.</param>
+    /// <param name="upstreamApiKey">The upstream's key, if it has one.</param>
+    /// <param name="keyOverridesClient">
+    /// A named upstream's own key (UPSTREAM_&lt;NAME&gt;_API_KEY) is always sent; the legacy OPENAI_COMPAT_API_KEY only
+    /// when the client's header is not forwarded (docs/upstreams.md, Keys).
+    /// </param>
+    public static void Apply(HttpContext context, HttpRequestMessage request, bool clientKeyConsumed, string? upstreamApiKey, bool keyOverridesClient = false)
     {
         var inbound = context.Request.Headers;
         var connectionTokens = inbound.Connection;
@@ -52,7 +60,11 @@ internal static class UpstreamHeaders
 
         // The inbound Authorization is forwarded, unless the proxy consumed it (API keys) or there is
         // none; then OPENAI_COMPAT_API_KEY, when set, goes as a Bearer token.
-        if (ForwardsClientAuthorization(context.Request, clientKeyConsumed))
+        if (keyOverridesClient && !string.IsNullOrEmpty(upstreamApiKey))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + upstreamApiKey);
+        }
+        else if (ForwardsClientAuthorization(context.Request, clientKeyConsumed))
         {
             request.Headers.TryAddWithoutValidation("Authorization", (IEnumerable<string?>)inbound.Authorization);
         }
@@ -63,11 +75,13 @@ internal static class UpstreamHeaders
     }
 
     /// <summary>
-    /// Whether the client's own <c>Authorization</c> goes upstream: yes when it sent one and the proxy did not consume it
-    /// (no API keys). When not, the credentials the upstream sees are the proxy's (OPENAI_COMPAT_API_KEY, or none).
+    /// Whether the client's own <c>Authorization</c> goes upstream: yes when it sent one, the proxy did not consume it
+    /// (no API keys) and the upstream's own key does not replace it. When not, the credentials the upstream sees are the
+    /// proxy's (the upstream's key, or none).
     /// </summary>
-    public static bool ForwardsClientAuthorization(HttpRequest request, bool clientKeyConsumed) =>
-        !clientKeyConsumed && !StringValues.IsNullOrEmpty(request.Headers.Authorization);
+    public static bool ForwardsClientAuthorization(HttpRequest request, bool clientKeyConsumed, bool keyOverridesClient = false, string? upstreamApiKey = null) =>
+        !(keyOverridesClient && !string.IsNullOrEmpty(upstreamApiKey))
+        && !clientKeyConsumed && !StringValues.IsNullOrEmpty(request.Headers.Authorization);
 
     /// <summary>RFC 9110 §7.6.1: a header listed in Connection is hop-by-hop for this message too.</summary>
     private static bool NamedByConnection(StringValues connection, string name)

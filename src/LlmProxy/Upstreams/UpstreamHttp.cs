@@ -4,7 +4,7 @@ using LlmProxy.Configuration;
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// The one long-lived connection pool to the OpenAI-compatible upstream (docs/architecture.md, Performance habits): a single
+/// The one long-lived connection pool to the OpenAI-compatible upstreams (docs/architecture.md, Performance habits): a single
 /// <see cref="SocketsHttpHandler"/> behind an <see cref="HttpMessageInvoker"/>, which returns as soon as the response
 /// headers are read (no buffering of the body, unlike HttpClient's default) and has no overall timeout — a stream may
 /// legitimately last longer than any fixed limit; silence is bounded per request instead (<see cref="IdleTimeout"/>).
@@ -34,15 +34,10 @@ internal sealed class UpstreamHttp : IDisposable
             ActivityHeadersPropagator = null,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
-        BaseUrl = settings.OpenAiCompatBaseUrl;
     }
 
+    /// <summary>Shared by every upstream: the handler keeps a pool of connections per server.</summary>
     public HttpMessageInvoker Invoker { get; }
-
-    /// <summary>Always ends with '/', so relative paths such as <c>chat/completions</c> append to it.</summary>
-    public Uri BaseUrl { get; }
-
-    public Uri UrlFor(string relativePath) => new(BaseUrl, relativePath);
 
     public void Dispose() => Invoker.Dispose();
 }

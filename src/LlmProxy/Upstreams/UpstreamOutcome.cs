@@ -23,4 +23,7 @@ internal enum UpstreamOutcome
 
     /// <summary>The upstream cannot serve this kind of request at all (the stub has no embeddings); nothing was sent.</summary>
     Unsupported,
+
+    /// <summary>The upstream was at its max concurrency and no slot came free within QUEUE_TIMEOUT_SECONDS (503); nothing was sent.</summary>
+    QueueTimeout,
 }

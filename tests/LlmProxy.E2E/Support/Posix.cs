@@ -7,6 +7,7 @@ internal static partial class Posix
 {
     public const int SigTerm = 15;
     public const int SigInt = 2;
+    public const int SigHup = 1;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);

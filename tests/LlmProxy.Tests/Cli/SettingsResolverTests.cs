@@ -34,6 +34,9 @@ public class SettingsResolverTests
         "RATE_LIMIT_ENABLED" => s.RateLimitEnabled.ToString(),
         "RATE_LIMIT_WINDOW_SECONDS" => s.RateLimitWindowSeconds.ToString(CultureInfo.InvariantCulture),
         "RATE_LIMIT_MAX_REQUESTS" => s.RateLimitMaxRequests.ToString(CultureInfo.InvariantCulture),
+        "RATE_LIMIT_MAX_TOKENS" => s.RateLimitMaxTokens.ToString(CultureInfo.InvariantCulture),
+        "REDIS_URL" => s.RedisUrl?.ToString() ?? "",
+        "REDIS_FAILURE_MODE" => s.RedisFailureMode.Name(),
         "PROXY_API_KEYS" => string.Join(",", s.ApiKeys),
         "UPSTREAM_CONNECT_TIMEOUT_SECONDS" => s.UpstreamConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         "UPSTREAM_TIMEOUT_SECONDS" => s.UpstreamTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
@@ -41,6 +44,10 @@ public class SettingsResolverTests
         "ALLOWED_HOSTS" => string.Join(",", s.EffectiveAllowedHosts),
         "ALLOW_UNAUTHENTICATED" => s.AllowUnauthenticated.ToString(),
         "MAX_INFLIGHT_BODY_BYTES" => s.MaxInflightBodyBytes.ToString(CultureInfo.InvariantCulture),
+        "UPSTREAMS" => string.Join(",", s.Upstreams.Select(u => $"{u.Name}={u.BaseUrl.AbsoluteUri}")),
+        "MODEL_ALIASES" => string.Join(",", ModelAliases.Parse(s.ModelAliases).Targets.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}>{a.Value}")),
+        "MODEL_REFRESH_SECONDS" => s.ModelRefreshInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        "QUEUE_TIMEOUT_SECONDS" => s.QueueTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         _ => throw new ArgumentOutOfRangeException(nameof(env), env, null),
     };
 
@@ -61,6 +68,9 @@ public class SettingsResolverTests
         { "RATE_LIMIT_ENABLED", "--rate-limit-enabled", ["true", "on", "1"], "False", ["True", "True", "True"] },
         { "RATE_LIMIT_WINDOW_SECONDS", "--rate-limit-window-seconds", ["1", "2", "3"], "60", ["1", "2", "3"] },
         { "RATE_LIMIT_MAX_REQUESTS", "--rate-limit-max-requests", ["4", "5", "6"], "60", ["4", "5", "6"] },
+        { "RATE_LIMIT_MAX_TOKENS", "--rate-limit-max-tokens", ["100000", "0", "7"], "0", ["100000", "0", "7"] },
+        { "REDIS_URL", "--redis-url", ["redis://r1", "rediss://:pw@r2:6380/3", "redis://[::1]:7000"], "", ["redis://r1:6379/0", "rediss://:***@r2:6380/3", "redis://[::1]:7000/0"] },
+        { "REDIS_FAILURE_MODE", "--redis-failure-mode", ["closed", "OPEN", "Closed"], "open", ["closed", "open", "closed"] },
         { "PROXY_API_KEYS", "--api-keys", ["k1", "k2,k3", " k4 "], "", ["k1", "k2,k3", "k4"] },
         { "UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", ["1", "2.5", "3"], "10", ["1", "2.5", "3"] },
         { "UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", ["7", "8", "9"], "600", ["7", "8", "9"] },
@@ -68,6 +78,10 @@ public class SettingsResolverTests
         { "ALLOWED_HOSTS", "--allowed-hosts", ["proxy.lan", " *.example.com , 10.0.0.5,::1 ", "*"], "localhost,127.0.0.1,[::1]", ["proxy.lan", "*.example.com,10.0.0.5,[::1]", "*"] },
         { "ALLOW_UNAUTHENTICATED", "--allow-unauthenticated", ["true", "yes", "1"], "False", ["True", "True", "True"] },
         { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", ["30000000", "0", "1073741824"], "67108864", ["30000000", "0", "1073741824"] },
+        { "UPSTREAMS", "--upstream", ["a=http://h1:1/v1", "b=http://h2/v1/, c-2=https://h3/v1", "d=http://h4:4"], "", ["a=http://h1:1/v1/", "b=http://h2/v1/,c-2=https://h3/v1/", "d=http://h4:4/"] },
+        { "MODEL_ALIASES", "--model-aliases", ["a=b", " c = d , e=f:latest,", "g=h"], "", ["a>b", "c>d,e>f:latest", "g>h"] },
+        { "MODEL_REFRESH_SECONDS", "--model-refresh-seconds", ["0", "5", "1.5"], "30", ["0", "5", "1.5"] },
+        { "QUEUE_TIMEOUT_SECONDS", "--queue-timeout-seconds", ["0", "7", "2.5"], "30", ["0", "7", "2.5"] },
     };
 
     [Theory]
@@ -102,11 +116,67 @@ public class SettingsResolverTests
     }
 
     [Fact]
-    public void Api_keys_come_from_the_list_and_the_file_together()
+    public void The_keys_file_is_checked_at_start_and_kept_as_a_path_beside_the_listed_keys()
     {
-        var files = new Dictionary<string, string> { ["keys.txt"] = "# team keys\nkey-a\n\n  key-b  \n#key-c\n" };
+        var files = new Dictionary<string, string> { ["keys.txt"] = "# team keys\nkey-a name=alice rpm=60\n\n  key-b  \n#key-c\n" };
         var s = Resolve(["--api-keys", "key-x", "--api-keys-file", "keys.txt"], files: files);
-        Assert.Equal(["key-x", "key-a", "key-b"], s.ApiKeys);
+        Assert.Equal(["key-x"], s.ApiKeys);
+        Assert.Equal("keys.txt", s.ApiKeysFile);
+        Assert.True(s.ApiKeysEnabled);
+        Assert.True(Resolve([], new() { ["PROXY_API_KEYS_FILE"] = "keys.txt" }, files).ApiKeysEnabled);
+        Assert.False(Resolve([]).ApiKeysEnabled);
+    }
+
+    [Fact]
+    public void A_bad_line_in_the_keys_file_exits_2_naming_the_file_and_line_without_repeating_any_key()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, "sk-good-key-1 name=alice\nsk-secret-key-2 rpm=ten\n");
+        try
+        {
+            var stderr = new StringWriter();
+            Assert.Equal(2, ProxyCommandLine.Run([], new Dictionary<string, string> { ["PROXY_API_KEYS_FILE"] = path }, TextWriter.Null, stderr));
+            var line = stderr.ToString().Trim();
+            Assert.Single(line.Split('\n'));
+            Assert.Contains($"PROXY_API_KEYS_FILE {path}, line 2: rpm 'ten' is not a whole number", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("sk-", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("http://:Hunter2-pass@redis:6379")]
+    [InlineData("redis://:Hunter2-pass@redis:99999")]
+    [InlineData("redis://Hunter2-pass@redis")]
+    [InlineData("redis://:Hunter2-pass@redis/zero")]
+    public void A_bad_redis_url_exits_2_naming_the_variable_and_never_the_password(string url)
+    {
+        foreach (var (args, env, name) in new[]
+        {
+            (Array.Empty<string>(), new Dictionary<string, string> { ["REDIS_URL"] = url }, "REDIS_URL"),
+            (new[] { "--redis-url", url }, new Dictionary<string, string>(), "--redis-url"),
+        })
+        {
+            var stderr = new StringWriter();
+            Assert.Equal(2, ProxyCommandLine.Run(args, env, TextWriter.Null, stderr));
+            var line = stderr.ToString().Trim();
+            Assert.Single(line.Split('\n'));
+            Assert.Contains($"invalid {name}: ", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("Hunter2", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_redis_password_never_shows_in_the_settings_text()
+    {
+        var s = Resolve([], new() { ["REDIS_URL"] = "redis://proxy:Hunter2-pass@cache:6380/2", ["REDIS_FAILURE_MODE"] = "closed" });
+        Assert.Equal("Hunter2-pass", s.RedisUrl!.Password);
+        Assert.Equal(StoreFailureMode.Closed, s.RedisFailureMode);
+        Assert.DoesNotContain("Hunter2", s.ToString(), StringComparison.Ordinal);
+        Assert.Contains("redis://proxy:***@cache:6380/2", s.ToString(), StringComparison.Ordinal);
     }
 
     // One bad value of every kind: each must exit 2 naming the variable (or flag) and the value.
@@ -145,6 +215,15 @@ public class SettingsResolverTests
         { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "64MB" },
         // Smaller than the largest body (the built-in ceiling of 30,000,000 bytes): such a body could never be read.
         { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "1048576" },
+        { "LLM_PROVIDER", "--provider", "lmstudio" },
+        { "UPSTREAMS", "--upstream", "gpu" },
+        { "MODEL_ALIASES", "--model-aliases", "a=a" },
+        { "MODEL_ALIASES", "--model-aliases", "a=b,b=c" },
+        { "MODEL_REFRESH_SECONDS", "--model-refresh-seconds", "-1" },
+        { "QUEUE_TIMEOUT_SECONDS", "--queue-timeout-seconds", "soon" },
+        { "RATE_LIMIT_MAX_TOKENS", "--rate-limit-max-tokens", "-1" },
+        { "RATE_LIMIT_MAX_TOKENS", "--rate-limit-max-tokens", "100k" },
+        { "REDIS_FAILURE_MODE", "--redis-failure-mode", "fail-open" },
     };
 
     [Theory]

@@ -16,6 +16,9 @@ public class ProxySettingsTests
             RateLimitMaxRequests = 77,
             AllowedHosts = ["proxy.lan"],
             MaxInflightBodyBytes = 12345,
+            Upstreams = [new UpstreamDefinition("gpu", new Uri("http://me:pa55word@gpu-box:8000/v1"), new UpstreamOptions { ApiKey = "sk-gpu-5ecret", Priority = 3 })],
+            UpstreamOptionsByName = new Dictionary<string, UpstreamOptions> { ["ollama"] = new() { ApiKey = "sk-ollama-5ecret" } },
+            RedisUrl = RedisUrl.Parse("redis://proxy:redis-5ecret@cache:6380/1"),
         };
 
         var text = settings.ToString();
@@ -33,6 +36,9 @@ public class ProxySettingsTests
         {
             Assert.Contains(property.Name + " = ", text, StringComparison.Ordinal);
         }
+        Assert.Contains("gpu=http://gpu-box:8000/v1", text, StringComparison.Ordinal);
+        Assert.Contains("Priority = 3", text, StringComparison.Ordinal);
+        Assert.Contains("RedisUrl = redis://proxy:***@cache:6380/1", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -65,6 +71,11 @@ public class ProxySettingsTests
         _ when type == typeof(Uri) => new Uri("http://copy.test/v1/"),
         _ when type == typeof(IReadOnlyList<string>) => new[] { "x-" + name },
         _ when type == typeof(LogFormat) => LogFormat.Text,
+        _ when type == typeof(IReadOnlyList<UpstreamDefinition>) => new[] { new UpstreamDefinition("x", new Uri("http://copy.test/v1/")) },
+        _ when type == typeof(IReadOnlyDictionary<string, UpstreamOptions>) => new Dictionary<string, UpstreamOptions> { ["x"] = new() { Priority = 1 } },
+        _ when type == typeof(RedisUrl) => RedisUrl.Parse("redis://copy.test:6380/2"),
+        _ when type == typeof(StoreFailureMode) => StoreFailureMode.Closed,
+        _ when type == typeof(TracingSettings) => new TracingSettings(new Uri("http://collector.test:4318"), TracingSettings.DefaultProtocol, new Dictionary<string, string>()),
         _ => throw new InvalidOperationException($"{name}: no test value for {type}; add one here"),
     };
 }

@@ -82,7 +82,7 @@ public class RequestOutcomeTests
             }
         });
         var logs = new CapturingLoggerProvider();
-        var settings = new ProxySettings { DefaultProvider = ProviderNames.Ollama, OpenAiCompatBaseUrl = upstream.BaseUrl, LogRequests = true };
+        var settings = new ProxySettings { DefaultProvider = ProviderNames.Ollama, OpenAiCompatBaseUrl = upstream.BaseUrl, LogRequests = true, ModelProviderMap = "m=ollama" };
         await using var proxy = await KestrelProxy.StartAsync(settings, builder => builder.Logging.AddProvider(logs));
 
         using (var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", StreamBody), HttpCompletionOption.ResponseHeadersRead))

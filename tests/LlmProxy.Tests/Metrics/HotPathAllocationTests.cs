@@ -36,7 +36,8 @@ public class HotPathAllocationTests
             using (llm.TrackStream())
             {
             }
-            llm.RateLimited();
+            llm.RateLimited(RateLimitReason.Requests);
+            llm.KeyRequestCompleted("alice", 200, 30);
         }
 
         // First call creates the series (allocates, once); a few more let tiered JIT settle.

@@ -1,4 +1,5 @@
 using System.Net;
+using LlmProxy.Configuration;
 using LlmProxy.Tests.Support;
 using LlmProxy.Tests.Upstreams;
 
@@ -23,7 +24,7 @@ public class UpstreamMetricsTests
             await Sse.WriteEventAsync(context, """{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}""");
             await Sse.WriteEventAsync(context, "[DONE]");
         });
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
+        await using var proxy = await KestrelProxy.StartAsync(upstream, KnowsModelM);
         using (var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", StreamBody)))
         {
             await Sse.ReadAllEventsAsync(response);
@@ -45,7 +46,7 @@ public class UpstreamMetricsTests
     public async Task Upstream_errors_are_counted_by_kind(int status, string body, string kind)
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, status, body));
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
+        await using var proxy = await KestrelProxy.StartAsync(upstream, KnowsModelM);
         using (var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", ChatBody)))
         {
             Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
@@ -58,14 +59,15 @@ public class UpstreamMetricsTests
     public async Task An_unreachable_upstream_is_a_connect_error()
     {
         var upstream = await FakeUpstream.StartAsync();
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
+        await using var proxy = await KestrelProxy.StartAsync(upstream, KnowsModelM);
         await upstream.DisposeAsync();
         using (var response = await proxy.Client.SendAsync(Requests.Post("v1/chat/completions", ChatBody)))
         {
             Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         }
         var text = await ScrapeAsync(proxy);
-        Assert.Contains("llm_upstream_errors_total{provider=\"ollama\",model=\"m\",kind=\"connect\"} 1\n", text, StringComparison.Ordinal);
+        // One per attempt: the first and the two retries of a refused connection each failed to reach the server.
+        Assert.Contains("llm_upstream_errors_total{provider=\"ollama\",model=\"m\",kind=\"connect\"} 3\n", text, StringComparison.Ordinal);
     }
 
     private static async Task<string> ScrapeAsync(KestrelProxy proxy)
@@ -74,4 +76,7 @@ public class UpstreamMetricsTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }
+
+    /// <summary>The map names the model "m": only configured (or listed) names become model labels.</summary>
+    private static ProxySettings KnowsModelM(ProxySettings settings) => new(settings) { ModelProviderMap = "m=ollama" };
 }

@@ -33,6 +33,9 @@ public class HealthApiTests
         Assert.True(body.GetProperty("rate_limit").GetProperty("enabled").GetBoolean());
         Assert.Equal(30, body.GetProperty("rate_limit").GetProperty("window_seconds").GetInt32());
         Assert.Equal(7, body.GetProperty("rate_limit").GetProperty("max_requests").GetInt32());
+        Assert.Equal(0, body.GetProperty("rate_limit").GetProperty("max_tokens").GetInt64());
+        Assert.Equal("memory", body.GetProperty("rate_limit").GetProperty("store").GetString());
+        Assert.True(body.GetProperty("rate_limit").GetProperty("store_up").GetBoolean());
         Assert.True(body.GetProperty("logging").GetProperty("enabled").GetBoolean());
         Assert.Equal("DEBUG", body.GetProperty("logging").GetProperty("level").GetString());
         Assert.Equal("http://localhost:3000", body.GetProperty("cors").GetProperty("allow_origins")[0].GetString());

@@ -35,14 +35,18 @@ public class MetricsApiTests
             Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         }
         var text = await ScrapeAsync(proxy);
-        Assert.Contains("\nllm_rate_limited_requests_total 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"requests\"} 2\n", text, StringComparison.Ordinal);
+        // Every reason has its series from the start, so a sum over reasons and each rate() work before the first refusal.
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"tokens\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nllm_rate_limited_requests_total{reason=\"failed_auth\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("http_requests_total{method=\"POST\",path=\"/proxy\",status=\"429\"} 2\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Requests_are_counted_by_route_template_and_unmatched_paths_share_one_label()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        // The map names the model: only configured (or listed) names become model labels.
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "my-model=stub" });
         for (var i = 0; i < 3; i++)
         {
             using var ok = await proxy.Client.SendAsync(Requests.Post("/proxy", Requests.ValidChat));
@@ -81,7 +85,7 @@ public class MetricsApiTests
     [Fact]
     public async Task A_stream_counts_its_time_to_first_token_and_leaves_no_stream_in_flight()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "my-model=stub" });
         using (var stream = await proxy.Client.SendAsync(Requests.Post("/proxy/stream", Requests.ValidChat)))
         {
             Assert.Equal(HttpStatusCode.OK, stream.StatusCode);

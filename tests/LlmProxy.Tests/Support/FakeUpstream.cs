@@ -7,24 +7,39 @@ namespace LlmProxy.Tests.Support;
 
 /// <summary>
 /// An OpenAI-compatible model server stand-in on real Kestrel, loopback port 0. Each request is recorded (method,
-/// path, headers, body bytes) before <see cref="Handler"/> answers it.
+/// path, headers, body bytes) before <see cref="Handler"/> answers it. It counts the model requests it serves at once
+/// (<see cref="PeakConcurrency"/>), and it can be killed (every connection cut at once) and started again on the same
+/// port, as a model server that crashes and comes back.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    /// <summary>The recorded body of the request being answered, in <c>HttpContext.Items</c>.</summary>
+    public const string BodyItem = "fake-upstream-body";
 
-    private FakeUpstream(WebApplication app, Uri root)
+    private WebApplication? _app;
+    private int _inFlight;
+    private int _peak;
+
+    private FakeUpstream()
     {
-        _app = app;
-        Root = root;
     }
 
-    public Uri Root { get; }
+    public int Port { get; private set; }
+
+    public Uri Root => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>What to configure as OPENAI_COMPAT_BASE_URL (ends in '/', as settings normalise it).</summary>
     public Uri BaseUrl => new(Root, "v1/");
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    /// <summary>Model requests (anything but a model list) being answered now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The most model requests (anything but a model list) it answered at once.</summary>
+    public int PeakConcurrency => Volatile.Read(ref _peak);
+
+    public bool IsRunning => _app is not null;
 
     public Func<HttpContext, Task> Handler { get; set; } = context =>
     {
@@ -36,33 +51,86 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <param name="port">0 for any free port; a fixed one to bring an upstream up where a proxy already points.</param>
     public static async Task<FakeUpstream> StartAsync(Func<HttpContext, Task>? handler = null, int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        FakeUpstream? self = null;
-        app.Run(async context =>
-        {
-            using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            self!.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", headers, buffer.ToArray()));
-            await self.Handler(context);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new FakeUpstream(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        var self = new FakeUpstream();
         if (handler is not null)
         {
             self.Handler = handler;
         }
+        (self._app, self.Port) = await StartAppAsync(port, self);
         return self;
+    }
+
+    /// <summary>Starts it again on its port after <see cref="KillAsync"/> (the recorded requests and the handler stay).</summary>
+    public async Task RestartAsync()
+    {
+        if (_app is not null)
+        {
+            return;
+        }
+        (_app, _) = await StartAppAsync(Port, this);
+    }
+
+    /// <summary>A crash: stops listening and cuts every open connection at once (a stream being answered breaks off).</summary>
+    public async Task KillAsync()
+    {
+        if (Interlocked.Exchange(ref _app, null) is { } app)
+        {
+            await app.StopAsync(new CancellationToken(canceled: true));
+            await app.DisposeAsync();
+        }
+    }
+
+    public void ResetPeak() => Volatile.Write(ref _peak, Volatile.Read(ref _inFlight));
+
+    private static async Task<(WebApplication App, int Port)> StartAppAsync(int port, FakeUpstream self)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        app.Run(self.ServeAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address).Port);
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var body = buffer.ToArray();
+        context.Items[BodyItem] = body;
+        Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", headers, body));
+        var counted = !(context.Request.Path.Value ?? "").EndsWith("/models", StringComparison.Ordinal);
+        if (counted)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            int peak;
+            while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+            {
+            }
+        }
+        try
+        {
+            await Handler(context);
+        }
+        finally
+        {
+            if (counted)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (Interlocked.Exchange(ref _app, null) is { } app)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 }
 

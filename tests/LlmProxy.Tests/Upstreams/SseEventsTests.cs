@@ -40,4 +40,16 @@ public class SseEventsTests
         Assert.Equal((5, 7), (p, c));
         Assert.False(SseEvents.TryReadUsage("""{"choices":[{"delta":{"content":"\"usage\""}}],"usage":null}"""u8, out _, out _));
     }
+
+    [Theory]
+    [InlineData("{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}", true)]
+    [InlineData("{\"usage\":{\"prompt_tokens\":3},\"choices\":[ ]}", true)]
+    [InlineData("{\"usage\":{\"prompt_tokens\":3}}", true)]
+    [InlineData("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}", false)]
+    [InlineData("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3}}", false)]
+    [InlineData("{\"choices\":[],\"usage\":null}", false)]
+    [InlineData("{\"choices\":[{\"delta\":{\"content\":\"\\\"usage\\\"\"}}]}", false)]
+    [InlineData("not json \"usage\"", false)]
+    public void Only_the_include_usage_chunk_counts_as_usage_only(string json, bool expected) =>
+        Assert.Equal(expected, SseEvents.IsUsageOnlyChunk(Encoding.UTF8.GetBytes(json)));
 }

@@ -1,5 +1,6 @@
 using CommunityToolkit.HighPerformance.Buffers;
 using LlmProxy.Http;
+using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
 using LlmProxy.Metrics;
 using LlmProxy.Routing;
@@ -35,13 +36,20 @@ internal sealed class AnthropicMessagesHandler(JsonBodyGate bodies, ModelRouter 
         }
         var request = parsed.Request;
         RequestOutcome.Of(context).Model = request.Model;
+        var route = router.Route(request.Model);
+        // A key limited to some models (docs/replicas.md, Per-key settings) is refused others, in Anthropic's shape.
+        if (ModelAccess.Refusal(context, request.Model, route.Model) is { } refusal)
+        {
+            await AnthropicErrorDialect.Instance.WriteAsync(context, refusal);
+            return;
+        }
         var reply = new AnthropicReplyOptions(AnthropicIds.ForMessage(context.TraceIdentifier), request.Model,
             request.ThinkingRequested, request.EstimateInputTokens());
 
         // llm_streams_in_flight counts a streamed answer for as long as the handler relays it.
         using var scope = request.Stream ? metrics.TrackStream() : default;
         using var upstreamBody = new ArrayPoolBufferWriter<byte>(body.Length + 512);
-        using var call = await SendAsync(context, request, upstreamBody);
+        using var call = await SendAsync(context, route, request, upstreamBody);
         var failure = call.Failure ?? (request.Stream ? await StreamAsync(call, reply) : await AnswerAsync(call, reply));
         if (failure is { ShouldAnswer: true })
         {
@@ -50,16 +58,15 @@ internal sealed class AnthropicMessagesHandler(JsonBodyGate bodies, ModelRouter 
     }
 
     /// <summary>
-    /// The one place the door routes and sends: the model → an upstream, the request → its OpenAI body (with the
-    /// upstream's own model name, once routing maps one) → the upstream call.
+    /// The one place the door routes and sends: the model → a route (docs/upstreams.md, Routing), the request → its
+    /// OpenAI body with the model the route sends (the target of a MODEL_ALIASES alias) → the upstream call.
     /// </summary>
-    private async Task<UpstreamCall> SendAsync(HttpContext context, AnthropicRequest request, ArrayPoolBufferWriter<byte> buffer)
+    private static async Task<UpstreamCall> SendAsync(HttpContext context, RoutedUpstream upstream, AnthropicRequest request, ArrayPoolBufferWriter<byte> buffer)
     {
-        var upstream = router.Route(request.Model);
         RequestOutcome.Of(context).Provider = upstream.Name;
-        request.WriteOpenAiBody(buffer, upstreamModel: null);
+        request.WriteOpenAiBody(buffer, upstreamModel: upstream.Model);
         // A streamed request asks for the usage chunk (stream_options.include_usage): it feeds the final message_delta.
-        return await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, request.Stream,
+        return await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, request.Stream,
             IncludeUsage: request.Stream, buffer.WrittenMemory), context);
     }
 

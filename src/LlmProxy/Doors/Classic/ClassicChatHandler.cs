@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmProxy.Http;
+using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
 using LlmProxy.Metrics;
 using LlmProxy.Routing;
@@ -10,8 +11,9 @@ namespace LlmProxy.Doors.Classic;
 /// <summary>
 /// /proxy and /proxy/stream (docs/api.md, Classic routes): body gate (content type, bounded read, UTF-8) → parse and
 /// validate (every problem) → route by model → the upstream, sent a plain OpenAI chat request → the answer normalised
-/// into a <c>chat.completion</c>, or its stream relayed. Hostile bodies end as 400/413/415/422, never 500; upstream
-/// failures are answered in the classic error shape.
+/// into a <c>chat.completion</c>, or its stream relayed. Hostile bodies end as 400/413/415/422, never 500; a model
+/// outside the API key's <c>models=</c> is 403; upstream failures are answered in the classic error shape. Under a
+/// token limit the stream asks the upstream for its usage, and the usage chunk is kept from the client.
 /// </summary>
 internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router, TimeProvider time, LlmMetrics metrics)
 {
@@ -22,6 +24,8 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
     {
         ChatRequest? request;
         ReadOnlyMemory<byte> upstreamBody;
+        // The classic stream never shows usage; a token limit needs it all the same (docs/replicas.md, Token limits).
+        var askUsage = stream && RequestOutcome.Of(context).NeedsUsage;
         BodyReservation? room;
         using (var body = await bodies.ReadAsync(context))
         {
@@ -47,7 +51,7 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
             // The upstream request is a copy of the body that lives until the request is over: it takes over the body's
             // room in the budget of bodies in flight, and the body is given back here. The copy drops what the body had
             // beyond the fields it keeps, so it rarely needs more room than the body held (whole KiB, see BodyReservation).
-            upstreamBody = ClassicUpstreamBody.Write(request, stream);
+            upstreamBody = ClassicUpstreamBody.Write(request, stream, askUsage);
             var (reserved, reservation) = await bodies.GrowRoomAsync(context, body.DetachReservation(), upstreamBody.Length);
             if (!reserved)
             {
@@ -57,18 +61,24 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
         }
         using var heldRoom = room;
 
-        var upstream = router.Route(request.Model);
         var outcome = RequestOutcome.Of(context);
         outcome.Model = request.Model;
+        var upstream = router.Route(request.Model);
+        if (ModelAccess.Refusal(context, request.Model, upstream.Model) is { } refusal)
+        {
+            await ClassicErrors.Dialect.WriteAsync(context, refusal);
+            return;
+        }
         outcome.Provider = upstream.Name;
         using var scope = stream ? metrics.TrackStream() : default;
-        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: false, upstreamBody), context);
+        // The body names the client's model: for an alias the route splices its target in (docs/upstreams.md, Aliases).
+        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: askUsage, upstreamBody), context);
         var failure = call.Failure;
         if (failure is null)
         {
             // The classic stream promises chat.completion.chunk events: the relay refuses any body that is not SSE.
             failure = stream
-                ? await SseRelay.RelayAsync(call, new SseCopySink(context.Response))
+                ? await SseRelay.RelayAsync(call, new SseCopySink(context.Response, dropUsageOnlyChunk: askUsage))
                 : await AnswerCompletionAsync(context, call, request.Model);
         }
         if (failure is { ShouldAnswer: true })

@@ -25,8 +25,6 @@ internal static class OllamaDoor
         services.AddSingleton<OllamaEmbedHandler>();
         services.AddSingleton<OllamaModelsHandler>();
         services.AddErrorDialect("/api", OllamaErrors.Dialect);
-        // The API description's schemas of this door (no reflection: Native AOT).
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(OllamaSchemaJsonContext.Default));
         return services;
     }
 

@@ -1,14 +1,14 @@
-using LlmProxy.Doors.OpenAi;
+using LlmProxy.Http.Auth;
 using LlmProxy.Routing;
 
 namespace LlmProxy.Doors.Ollama;
 
 /// <summary>
 /// The models the Ollama door lists (/api/tags) and knows (/api/show, the load calls): the same list as /v1/models
-/// (docs/api.md, OpenAI routes), read through <see cref="ListAsync"/>, the one method to change when the source of
+/// (routing's <see cref="ModelListing"/>; docs/upstreams.md), read through <see cref="ListAsync"/>, the one method to change when the source of
 /// that list changes. docs/ollama.md, Model routes.
 /// </summary>
-internal sealed class OllamaModelCatalog(OpenAiModelsHandler models, ModelRouter router, TimeProvider time)
+internal sealed class OllamaModelCatalog(ModelListing models, ModelRouter router, TimeProvider time)
 {
     /// <summary>What a client learns of a model the stub answers: it exists since the proxy started.</summary>
     private readonly DateTimeOffset _started = time.GetUtcNow();
@@ -20,7 +20,11 @@ internal sealed class OllamaModelCatalog(OpenAiModelsHandler models, ModelRouter
         var list = new List<OllamaModel>(entries.Count);
         foreach (var entry in entries)
         {
-            list.Add(new OllamaModel(entry.Id, FromUnixSeconds(entry.Created)));
+            // A key limited to some models sees only those (docs/replicas.md, Per-key settings), as on /v1/models.
+            if (ModelAccess.Allows(context, entry.Id))
+            {
+                list.Add(new OllamaModel(entry.Id, FromUnixSeconds(entry.Created)));
+            }
         }
         return list;
     }

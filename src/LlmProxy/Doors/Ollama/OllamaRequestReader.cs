@@ -1,6 +1,7 @@
 using System.Buffers;
 using CommunityToolkit.HighPerformance.Buffers;
 using LlmProxy.Http;
+using LlmProxy.Http.Auth;
 using LlmProxy.Http.Body;
 using LlmProxy.Routing;
 
@@ -40,7 +41,15 @@ internal sealed class OllamaRequestReader(JsonBodyGate bodies, ModelRouter route
         }
         var model = request.Model!;
         RequestOutcome.Of(context).Model = model;
-        return new OllamaIncoming(request, target ?? OllamaTarget.Resolve(router, model), output);
+        var resolved = target ?? OllamaTarget.Resolve(router, model);
+        // A key limited to some models (docs/replicas.md, Per-key settings) is refused others here, for every /api route.
+        if (ModelAccess.Refusal(context, model, resolved.UpstreamModel) is { } refusal)
+        {
+            output.Dispose();
+            await OllamaErrors.Dialect.WriteAsync(context, refusal);
+            return null;
+        }
+        return new OllamaIncoming(request, resolved, output);
     }
 }
 

@@ -4,14 +4,18 @@ using LlmProxy.Upstreams;
 namespace LlmProxy.Doors.Ollama;
 
 /// <summary>
-/// Where one Ollama request goes: the upstream routing chose for the client's model, and the model name that upstream
-/// is sent (the same name today; the target of an alias once aliases exist). The one place the door meets routing
+/// Where one Ollama request goes: the route routing chose for the client's model, and the model name that route sends
+/// (the client's, or the target of its MODEL_ALIASES alias; docs/upstreams.md, Routing). The one place the door meets routing
 /// and the upstreams (docs/architecture.md, How a door plugs in), so a change of either is a change here.
 /// </summary>
 internal readonly record struct OllamaTarget(IUpstream Upstream, string UpstreamModel)
 {
     /// <summary>Routes <paramref name="model"/> as every door does (docs/configuration.md, MODEL_PROVIDER_MAP).</summary>
-    public static OllamaTarget Resolve(ModelRouter router, string model) => new(router.Route(model), model);
+    public static OllamaTarget Resolve(ModelRouter router, string model)
+    {
+        var route = router.Route(model);
+        return new(route, route.Model);
+    }
 
     /// <summary>
     /// Sends a translated OpenAI body (<paramref name="body"/>, owned by the caller for the whole call). A stream asks

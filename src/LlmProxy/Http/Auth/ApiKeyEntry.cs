@@ -44,4 +44,7 @@ internal sealed class ApiKeyEntry
     public ModelAllowList? Models { get; }
 
     public bool AllowsModel(string model) => Models is null || Models.Allows(model);
+
+    /// <summary>The key the request was admitted with (set by the auth check in key mode); null otherwise.</summary>
+    public static ApiKeyEntry? Of(HttpContext context) => context.Features.Get<ApiKeyEntry>();
 }

@@ -12,7 +12,7 @@ namespace LlmProxy.Http.Auth;
 /// not by file-system events: inotify events are lost on container bind mounts, and a Kubernetes Secret volume
 /// updates by swapping a symlink, which only a stat of the resolved target notices.
 /// </remarks>
-internal sealed partial class ApiKeysFileReloader : IDisposable
+internal sealed partial class ApiKeysFileReloader : IApiKeySource, IDisposable
 {
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
 

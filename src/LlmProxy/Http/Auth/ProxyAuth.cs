@@ -1,10 +1,8 @@
-using System.Security.Cryptography;
-using System.Text;
 using LlmProxy.Configuration;
 
 namespace LlmProxy.Http.Auth;
 
-/// <summary>Endpoint metadata: the route needs the proxy's auth check (docs/api.md, Auth).</summary>
+/// <summary>Endpoint metadata: the route needs the proxy's auth check (docs/api.md, Authentication).</summary>
 internal sealed class RequiresProxyAuthMetadata
 {
     public static readonly RequiresProxyAuthMetadata Instance = new();
@@ -27,74 +25,77 @@ internal sealed class AcceptsApiKeyHeaderMetadata
     public static readonly AcceptsApiKeyHeaderMetadata Instance = new();
 }
 
+/// <summary>What the auth check decided about one request.</summary>
+/// <param name="Key">The matched key's entry (key mode, accepted); null otherwise.</param>
+/// <param name="Problem">Null when the request may go on; otherwise the 401 detail (never echoes what was presented).</param>
+/// <param name="WrongCredential">A credential was presented and was not an accepted key (counted against the address).</param>
+internal readonly record struct AuthVerdict(ApiKeyEntry? Key, string? Problem, bool WrongCredential)
+{
+    public static readonly AuthVerdict Allowed = new(null, null, false);
+}
+
 /// <summary>
-/// The auth decision (docs/api.md, Auth). Default mode: an <c>Authorization</c> header must be present (or, on routes
-/// that accept it, an <c>x-api-key</c> header). Key mode (PROXY_API_KEYS / PROXY_API_KEYS_FILE): it must be
-/// <c>Bearer &lt;key&gt;</c> (or <c>x-api-key: &lt;key&gt;</c> there) for a configured key. Keys are kept only as
-/// SHA-256 digests and compared with <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the content nor
-/// the length of a key leaks through timing.
+/// The one auth decision (docs/api.md, Authentication). Default mode: an <c>Authorization</c> header must be present
+/// (or, on routes that accept it, an <c>x-api-key</c> header). Key mode (PROXY_API_KEYS and/or PROXY_API_KEYS_FILE):
+/// it must be <c>Bearer &lt;key&gt;</c> (or <c>x-api-key: &lt;key&gt;</c> there) for a key of the current table
+/// (<see cref="ApiKeyTable.Find"/>: SHA-256 digests compared in constant time), and the request carries the key's
+/// entry from then on (<see cref="ApiKeyEntry.Of"/>: its name, limits and models).
 /// </summary>
-internal sealed class ProxyAuth
+internal sealed class ProxyAuth(ProxySettings settings, IApiKeySource keys)
 {
     /// <summary>The header Anthropic's API reads its key from (routes with <see cref="AcceptsApiKeyHeaderMetadata"/>).</summary>
     public const string ApiKeyHeader = "x-api-key";
 
-    private readonly byte[][] _keyDigests;
+    private const string BearerScheme = "Bearer ";
 
-    public ProxyAuth(ProxySettings settings)
-    {
-        _keyDigests = settings.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
-    }
+    public bool KeyMode { get; } = settings.ApiKeysEnabled;
 
-    public bool KeyMode => _keyDigests.Length > 0;
-
-    /// <summary>Null when allowed; otherwise the 401 detail (which never echoes the presented value).</summary>
     /// <param name="request">The request whose credentials are checked.</param>
     /// <param name="acceptsApiKeyHeader">The route also takes the key from <c>x-api-key</c> (<see cref="AcceptsApiKeyHeaderMetadata"/>).</param>
-    /// <param name="clientKeyDigest">In key mode, a prefix of the accepted key's digest (the client's rate-limit identity).</param>
-    public string? Check(HttpRequest request, bool acceptsApiKeyHeader, out string? clientKeyDigest)
+    public AuthVerdict Check(HttpRequest request, bool acceptsApiKeyHeader = false)
     {
-        clientKeyDigest = null;
         var header = request.Headers.Authorization;
         var hasAuthorization = header.Count > 0 && !string.IsNullOrWhiteSpace(header[0]);
         var apiKey = acceptsApiKeyHeader ? request.Headers[ApiKeyHeader] : default;
         var hasApiKey = apiKey.Count > 0 && !string.IsNullOrWhiteSpace(apiKey[0]);
         if (!hasAuthorization && !hasApiKey)
         {
-            return acceptsApiKeyHeader ? "Missing x-api-key or Authorization header" : "Missing Authorization header";
+            return new AuthVerdict(null, acceptsApiKeyHeader ? "Missing x-api-key or Authorization header" : "Missing Authorization header",
+                WrongCredential: false);
         }
         if (!KeyMode)
         {
-            return null;
+            return AuthVerdict.Allowed;
         }
+        // The table is read once: a reload during this request cannot change which table it was checked against.
+        var table = keys.Current;
         // Either credential may carry the key (Claude Code sends both when ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN
-        // are set); the request is allowed when one of them is a configured key.
-        if (hasApiKey && apiKey.Count == 1 && Matches(apiKey[0]!.AsSpan().Trim(), out clientKeyDigest))
+        // are set); the request is allowed when one of them is a key of the table.
+        if (hasApiKey && apiKey.Count == 1 && table.Find(apiKey[0]!.AsSpan().Trim()) is { } byApiKey)
         {
-            return null;
+            return new AuthVerdict(byApiKey, null, false);
         }
-        const string scheme = "Bearer ";
-        var value = hasAuthorization ? header[0]! : "";
-        var isBearer = header.Count == 1 && value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase);
-        if (isBearer && Matches(value.AsSpan(scheme.Length).Trim(), out clientKeyDigest))
+        if (hasAuthorization && PresentedKey(header, out var presented))
         {
-            return null;
+            return table.Find(presented) is { } entry
+                ? new AuthVerdict(entry, null, false)
+                : new AuthVerdict(null, "Invalid API key", WrongCredential: true);
         }
-        return hasAuthorization && !isBearer && !hasApiKey ? "Authorization must be 'Bearer <api key>'" : "Invalid API key";
+        return hasAuthorization && !hasApiKey
+            ? new AuthVerdict(null, "Authorization must be 'Bearer <api key>'", WrongCredential: true)
+            : new AuthVerdict(null, "Invalid API key", WrongCredential: true);
     }
 
-    /// <summary>Whether <paramref name="key"/> is a configured key, compared in constant time against every one.</summary>
-    private bool Matches(ReadOnlySpan<char> key, out string? clientKeyDigest)
+    /// <summary>The key of exactly one <c>Authorization: Bearer &lt;key&gt;</c> header (the scheme in any case).</summary>
+    private static bool PresentedKey(Microsoft.Extensions.Primitives.StringValues header, out ReadOnlySpan<char> key)
     {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString()), digest);
-        var match = false;
-        foreach (var known in _keyDigests)
+        key = default;
+        var value = header[0]!;
+        if (header.Count != 1 || !value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
         {
-            // No early exit: every key is compared, so the time does not tell which one matched.
-            match |= CryptographicOperations.FixedTimeEquals(known, digest);
+            return false;
         }
-        clientKeyDigest = match ? Convert.ToHexString(digest[..8]) : null;
-        return match;
+        key = value.AsSpan(BearerScheme.Length).Trim();
+        return true;
     }
 }

@@ -1,13 +1,16 @@
 using LlmProxy.Http.Errors;
+using LlmProxy.Http.RateLimiting;
 
 namespace LlmProxy.Http.Auth;
 
-/// <summary>Applies <see cref="ProxyAuth"/> to endpoints marked with <see cref="RequiresProxyAuthMetadata"/>.</summary>
-internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, ErrorDialects errors)
+/// <summary>
+/// Applies <see cref="ProxyAuth"/> to endpoints marked with <see cref="RequiresProxyAuthMetadata"/> (docs/api.md,
+/// Authentication). In key mode an address that sent too many wrong keys gets 429 before its key is even looked at
+/// (<see cref="FailedAuthThrottle"/>), so a guess that happens to be right teaches it nothing while it is throttled.
+/// An accepted key's entry goes on the request (<see cref="ApiKeyEntry.Of"/>) and its name on the outcome.
+/// </summary>
+internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, FailedAuthThrottle throttle, ErrorDialects errors)
 {
-    /// <summary>HttpContext.Items key of the accepted key's digest prefix (the rate-limit partition in key mode).</summary>
-    public const string ClientKeyItem = "llmproxy.client-key";
-
     public Task InvokeAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata;
@@ -16,15 +19,25 @@ internal sealed class ProxyAuthMiddleware(RequestDelegate next, ProxyAuth auth, 
         {
             return next(context);
         }
-        var problem = auth.Check(context.Request, metadata.GetMetadata<AcceptsApiKeyHeaderMetadata>() is not null, out var clientKey);
-        if (problem is not null)
+        var address = context.Connection.RemoteIpAddress;
+        if (auth.KeyMode && throttle.Refusal(context, address) is { } refusal)
         {
-            // invalid_api_key is the code OpenAI's own API answers with; the classic error shape has no code.
-            return errors.WriteAsync(context, new ProxyError(StatusCodes.Status401Unauthorized, problem, Code: "invalid_api_key"));
+            return errors.WriteAsync(context, refusal);
         }
-        if (clientKey is not null)
+        var verdict = auth.Check(context.Request, metadata.GetMetadata<AcceptsApiKeyHeaderMetadata>() is not null);
+        if (verdict.Problem is not null)
         {
-            context.Items[ClientKeyItem] = clientKey;
+            if (verdict.WrongCredential)
+            {
+                throttle.RecordFailure(address);
+            }
+            // invalid_api_key is the code OpenAI's own API answers with; the classic error shape has no code.
+            return errors.WriteAsync(context, new ProxyError(StatusCodes.Status401Unauthorized, verdict.Problem, Code: "invalid_api_key"));
+        }
+        if (verdict.Key is { } key)
+        {
+            context.Features.Set(key);
+            RequestOutcome.Of(context).KeyName = key.Name;
         }
         return next(context);
     }

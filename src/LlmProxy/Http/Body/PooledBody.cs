@@ -104,6 +104,16 @@ internal sealed class PooledBody : IDisposable
     /// </summary>
     public BodyReservation? DetachReservation() => Interlocked.Exchange(ref _reservation, null);
 
+    /// <summary>
+    /// Takes over <paramref name="rented"/> (rented from <see cref="ArrayPool{T}.Shared"/> by the caller) holding
+    /// <paramref name="length"/> bytes: a body the proxy made itself, such as an edited request.
+    /// </summary>
+    public static PooledBody Adopt(byte[] rented, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, rented.Length);
+        return new PooledBody(rented, length, null);
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)

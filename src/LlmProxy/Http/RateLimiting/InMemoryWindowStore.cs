@@ -95,6 +95,32 @@ internal sealed class InMemoryWindowStore(TimeProvider time) : IWindowCounterSto
         }
     }
 
+    /// <summary>
+    /// The counts of <paramref name="clientId"/>'s current window without counting anything; false when it has none
+    /// (never seen, or its window ended). Creates no entry, so looking costs no memory.
+    /// </summary>
+    public bool TryPeek(string clientId, out long requests, out long tokens, out TimeSpan resetAfter)
+    {
+        requests = tokens = 0;
+        resetAfter = TimeSpan.Zero;
+        if (!_windows.TryGetValue(clientId, out var window))
+        {
+            return false;
+        }
+        var now = time.GetTimestamp();
+        lock (window)
+        {
+            if (window.Removed || window.HasEnded(now))
+            {
+                return false;
+            }
+            requests = window.Requests;
+            tokens = window.Tokens;
+            resetAfter = window.UntilEnd(now, time.TimestampFrequency);
+            return true;
+        }
+    }
+
     private void MaybeSweep(long now)
     {
         if (now < Volatile.Read(ref _nextSweep) || Interlocked.Exchange(ref _sweeping, 1) == 1)

@@ -3,33 +3,39 @@ using System.Globalization;
 namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>
-/// The rate-limit response headers (docs/api.md, Rate limit), in the widely used <c>X-RateLimit-*</c> form (GitHub,
-/// OpenAI): the limit per window, the requests left in it, and the seconds until it resets (a delta, like
-/// <c>Retry-After</c>).
+/// The rate-limit response headers (docs/api.md, Rate limits), in the widely used <c>X-RateLimit-*</c> form (GitHub,
+/// OpenAI): the limit per window, what is left of it, and the seconds until it resets (a delta, like
+/// <c>Retry-After</c>); with a token limit also the tokens per window and the tokens left.
 /// </summary>
 internal static class RateLimitHeaders
 {
     public const string Limit = "X-RateLimit-Limit";
     public const string Remaining = "X-RateLimit-Remaining";
     public const string Reset = "X-RateLimit-Reset";
-}
+    public const string LimitTokens = "X-RateLimit-Limit-Tokens";
+    public const string RemainingTokens = "X-RateLimit-Remaining-Tokens";
 
-/// <summary>
-/// Runs after the framework's rate limiter, so only for admitted requests: adds <c>X-RateLimit-Limit</c>,
-/// <c>-Remaining</c> and <c>-Reset</c> to responses of rate-limited routes (the 429 path sets them itself), so a
-/// client can slow down before it is refused.
-/// </summary>
-internal sealed class RateLimitHeadersMiddleware(RequestDelegate next, ClientLimiters limiters)
-{
-    public Task InvokeAsync(HttpContext context)
+    /// <summary>Every header above: CORS exposes them to browser scripts.</summary>
+    public static readonly string[] All = [Limit, Remaining, Reset, LimitTokens, RemainingTokens];
+
+    /// <summary>Whole seconds, rounded up (RFC 9110 §10.2.3 delay-seconds); at least 1, so a client never retries at once.</summary>
+    public static long Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds));
+
+    /// <summary>Sets the headers of a window's counts (after a check: admitted or refused).</summary>
+    public static void Write(IHeaderDictionary headers, in WindowLimits limits, in WindowHit hit, string resetSeconds)
     {
-        if (context.Items.TryGetValue(ProxyRateLimitPolicy.PartitionItem, out var key) && key is string k && limiters.Find(k) is { } limiter)
+        if (limits.MaxRequests > 0)
         {
-            var headers = context.Response.Headers;
-            headers[RateLimitHeaders.Limit] = limiter.PermitLimitText;
-            headers[RateLimitHeaders.Remaining] = limiter.Remaining.ToString(CultureInfo.InvariantCulture);
-            headers[RateLimitHeaders.Reset] = ((long)Math.Ceiling(limiter.UntilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            headers[Limit] = Text(limits.MaxRequests);
+            headers[Remaining] = Text(hit.Verdict == WindowVerdict.RequestLimitReached ? 0 : hit.RemainingRequests(limits));
         }
-        return next(context);
+        if (limits.MaxTokens > 0)
+        {
+            headers[LimitTokens] = Text(limits.MaxTokens);
+            headers[RemainingTokens] = Text(Math.Max(0, limits.MaxTokens - hit.Tokens));
+        }
+        headers[Reset] = resetSeconds;
     }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

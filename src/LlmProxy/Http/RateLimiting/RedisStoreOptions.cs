@@ -1,3 +1,4 @@
+using LlmProxy.Configuration;
 namespace LlmProxy.Http.RateLimiting;
 
 /// <summary>How <see cref="RedisWindowStore"/> talks to Redis (docs/replicas.md, "Failure modes").</summary>

@@ -1,3 +1,4 @@
+using LlmProxy.Configuration;
 using StackExchange.Redis;
 
 namespace LlmProxy.Http.RateLimiting;
@@ -14,7 +15,7 @@ namespace LlmProxy.Http.RateLimiting;
 /// REDIS_FAILURE_MODE=open counts in <see cref="InMemoryWindowStore"/> (limits hold per replica) and closed answers
 /// <see cref="WindowVerdict.StoreUnavailable"/>. StackExchange.Redis reconnects by itself.
 /// </remarks>
-internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisposable
+internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisposable, IDisposable
 {
     private readonly RedisStoreOptions _options;
     private readonly IConnectionMultiplexer _connection;
@@ -137,6 +138,8 @@ internal sealed partial class RedisWindowStore : IWindowCounterStore, IAsyncDisp
     }
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+
+    public void Dispose() => _connection.Dispose();
 
     private RedisKey Key(string clientId) => _options.KeyPrefix + clientId;
 

@@ -9,4 +9,7 @@ internal readonly record struct WindowLimits(TimeSpan Window, long MaxRequests, 
 {
     /// <summary>The window in whole milliseconds, at least 1 (Redis PEXPIRE takes integer milliseconds).</summary>
     public long WindowMilliseconds => Math.Max(1, (long)Math.Ceiling(Window.TotalMilliseconds));
+
+    /// <summary>Whether anything is limited at all (else the request is not checked and gets no headers).</summary>
+    public bool LimitsAnything => MaxRequests > 0 || MaxTokens > 0;
 }

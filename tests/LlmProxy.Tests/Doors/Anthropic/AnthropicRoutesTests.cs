@@ -92,7 +92,8 @@ public class AnthropicRoutesTests
     [Fact]
     public async Task Requests_are_counted_like_v1_with_route_model_provider_and_the_upstreams_tokens()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        // A model is a label value once the configuration names it (docs/operations.md, Metrics).
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "claude-sonnet-4-5=stub" });
         (await proxy.Client.SendAsync(Post("/v1/messages", Hello))).Dispose();
         (await proxy.Client.SendAsync(Post("/v1/messages", HelloStream))).Dispose();
         var metrics = await proxy.Client.GetStringAsync("/metrics");

@@ -47,7 +47,8 @@ public class AnthropicUpstreamTests
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200,
             """{"id":"x","object":"chat.completion","created":1,"model":"qwen3","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":31,"completion_tokens":9,"total_tokens":40}}"""));
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
+        // The model is a label value once the configuration names it (docs/operations.md, Metrics).
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { ModelProviderMap = "qwen3-coder=ollama" });
         var body = ToolRequest.Replace("\"stream\":true,", "", StringComparison.Ordinal);
 
         using var response = await proxy.Client.SendAsync(AnthropicRoutesTests.Post("v1/messages?beta=true", body, apiKey: "sk-ant-secret"));

@@ -340,7 +340,8 @@ public class OllamaRoutesTests
     [Fact]
     public async Task Ollama_requests_are_counted_in_the_http_and_llm_metrics_under_their_route()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        // A model is a label value once the configuration names it (docs/operations.md, Metrics).
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { ModelProviderMap = "llama3=stub" });
         for (var i = 0; i < 2; i++)
         {
             using var response = await proxy.Client.SendAsync(OllamaHttp.Post("/api/chat", OllamaHttp.Chat));

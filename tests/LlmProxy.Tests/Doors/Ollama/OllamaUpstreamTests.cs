@@ -267,7 +267,8 @@ public class OllamaUpstreamTests
             await release.Task.WaitAsync(TimeSpan.FromSeconds(10));
             await Sse.WriteEventAsync(context, "[DONE]");
         });
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
+        // /api/ps names known models only, as /metrics does (docs/ollama.md, Model routes).
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { ModelProviderMap = "qwen2.5:7b=ollama" });
         var metrics = proxy.App.Services.GetRequiredService<LlmMetrics>();
 
         using var response = await proxy.Client.SendAsync(OllamaHttp.Post("api/chat", """{"model":"qwen2.5:7b","messages":[{"role":"user","content":"hi"}]}"""), HttpCompletionOption.ResponseHeadersRead);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlmProxy.Configuration;
 using LlmProxy.Http.Auth;
 using LlmProxy.Http.RateLimiting;
 using StackExchange.Redis;

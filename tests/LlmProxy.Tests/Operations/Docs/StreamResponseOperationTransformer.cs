@@ -2,7 +2,7 @@ using LlmProxy.Http.Body;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
-namespace LlmProxy.Operations.Docs;
+namespace LlmProxy.Tests.Operations.Docs;
 
 /// <summary>Adds the <c>text/event-stream</c> content of <see cref="DocumentedStreamResponse"/> metadata to the operation's 200 answer.</summary>
 internal sealed class StreamResponseOperationTransformer : IOpenApiOperationTransformer

@@ -1,4 +1,4 @@
-namespace LlmProxy.Http.RateLimiting;
+namespace LlmProxy.Configuration;
 
 /// <summary>REDIS_FAILURE_MODE: what a limited route does while Redis cannot be reached.</summary>
 internal enum StoreFailureMode

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 
-namespace LlmProxy.Http.RateLimiting;
+namespace LlmProxy.Configuration;
 
 /// <summary>
 /// REDIS_URL: <c>redis://[[user]:password@]host[:port][/db]</c>, or <c>rediss://</c> for TLS (the scheme pair most

@@ -2,7 +2,7 @@ using LlmProxy.Http.Body;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
-namespace LlmProxy.Operations.Docs;
+namespace LlmProxy.Tests.Operations.Docs;
 
 /// <summary>Turns <see cref="DocumentedRequestBody"/> metadata into the operation's <c>requestBody</c>.</summary>
 internal sealed class RequestBodyOperationTransformer : IOpenApiOperationTransformer

@@ -1,6 +1,6 @@
-using LlmProxy.Http.RateLimiting;
+using LlmProxy.Configuration;
 
-namespace LlmProxy.Tests.Http.RateLimiting;
+namespace LlmProxy.Tests.Configuration;
 
 public class RedisUrlTests
 {

@@ -2,7 +2,7 @@ using LlmProxy.Http.Auth;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
-namespace LlmProxy.Operations.Docs;
+namespace LlmProxy.Tests.Operations.Docs;
 
 /// <summary>
 /// Marks every operation of an endpoint with <see cref="RequiresProxyAuthMetadata"/> as needing
