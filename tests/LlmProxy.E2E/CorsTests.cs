@@ -19,16 +19,27 @@ public class CorsTests
     }
 
     [Fact]
-    public async Task By_default_any_origin_gets_a_star_on_answers_errors_and_preflights()
+    public async Task By_default_only_loopback_origins_are_answered_and_a_star_opens_every_origin()
     {
-        await using var proxy = await ProxyProcess.StartAsync();
-        using var preflight = await proxy.Client.SendAsync(Preflight("proxy", "https://anywhere.example"));
+        // The default: a page on this machine may read the answers, a page of another site may not (docs/api.md, CORS).
+        await using (var proxy = await ProxyProcess.StartAsync())
+        {
+            using var local = await proxy.Client.SendAsync(Preflight("proxy", "http://localhost:5173"));
+            Assert.Equal(HttpStatusCode.NoContent, local.StatusCode);
+            Assert.Equal("http://localhost:5173", Header(local, "Access-Control-Allow-Origin"));
+            using var foreign = await proxy.Client.SendAsync(Preflight("proxy", "https://anywhere.example"));
+            Assert.Null(Header(foreign, "Access-Control-Allow-Origin"));
+        }
+
+        // CORS_ALLOW_ORIGINS=* opens it on purpose: answers, errors and preflights carry the star.
+        await using var open = await ProxyProcess.StartAsync(new Dictionary<string, string> { ["CORS_ALLOW_ORIGINS"] = "*" });
+        using var preflight = await open.Client.SendAsync(Preflight("proxy", "https://anywhere.example"));
         Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
         Assert.Equal("*", Header(preflight, "Access-Control-Allow-Origin"));
 
         using var unauthorized = Http.Post("proxy", Http.ValidChat, authorization: null);
         unauthorized.Headers.TryAddWithoutValidation("Origin", "https://anywhere.example");
-        using var response = await proxy.Client.SendAsync(unauthorized);
+        using var response = await open.Client.SendAsync(unauthorized);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("*", Header(response, "Access-Control-Allow-Origin"));
         Assert.Contains("x-request-id", Header(response, "Access-Control-Expose-Headers")!, StringComparison.OrdinalIgnoreCase);

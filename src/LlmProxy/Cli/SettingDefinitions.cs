@@ -11,7 +11,8 @@ internal static class SettingDefinitions
     public static readonly SettingDefinition ModelProviderMap = new("MODEL_PROVIDER_MAP", "--model-provider-map", "", "model=provider or prefix*=provider, comma-separated.");
     public static readonly SettingDefinition BaseUrl = new("OPENAI_COMPAT_BASE_URL", "--openai-compat-base-url", "http://localhost:11434/v1", "Base URL of the OpenAI-compatible upstream.");
     public static readonly SettingDefinition ApiKey = new("OPENAI_COMPAT_API_KEY", "--openai-compat-api-key", "", "Bearer key sent upstream when the client's Authorization is not forwarded (secret).", isSecret: true);
-    public static readonly SettingDefinition CorsOrigins = new("CORS_ALLOW_ORIGINS", "--cors-allow-origins", "*", "Allowed CORS origins, comma-separated, or *.");
+    public static readonly SettingDefinition CorsOrigins = new("CORS_ALLOW_ORIGINS", "--cors-allow-origins", "loopback: http(s)://localhost, 127.0.0.1, [::1], any port",
+        "Allowed CORS origins, comma-separated (scheme://host[:port], port * = any), or * for every origin.");
     public static readonly SettingDefinition LogRequests = new("LOG_REQUESTS", "--log-requests", "false", "Write one line per request to stdout.", isFlagSwitch: true);
     public static readonly SettingDefinition LogLevel = new("LOG_LEVEL", "--log-level", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL.");
     public static readonly SettingDefinition LogFormat = new("LOG_FORMAT", "--log-format", "auto", "auto (text on a terminal, JSON lines otherwise), json or text.");
@@ -27,6 +28,12 @@ internal static class SettingDefinitions
     public static readonly SettingDefinition ConnectTimeout = new("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", "10", "Upstream connect timeout in seconds.");
     public static readonly SettingDefinition UpstreamTimeout = new("UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", "600", "Longest upstream silence in seconds, first token included.");
     public static readonly SettingDefinition ShutdownTimeout = new("SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", "30", "Drain time for in-flight requests on SIGTERM/SIGINT.");
+    public static readonly SettingDefinition AllowedHosts = new("ALLOWED_HOSTS", "--allowed-hosts", "on loopback: localhost, 127.0.0.1, [::1] and HOST; else *",
+        "Host header values accepted (DNS-rebinding guard), comma-separated: names, *.example.com, IPs ([::1]), or *.");
+    public static readonly SettingDefinition AllowUnauthenticated = new("ALLOW_UNAUTHENTICATED", "--allow-unauthenticated", "false",
+        "Serve other machines without API keys (turns protected mode off).", isFlagSwitch: true);
+    public static readonly SettingDefinition MaxInflightBodyBytes = new("MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "67108864",
+        "Request-body bytes held at once, all requests together; 0 = no budget.");
     public static readonly SettingDefinition Upstreams = new("UPSTREAMS", "--upstream", "", "A named OpenAI-compatible server, NAME=URL (repeat the flag; comma-separated in the variable).", isRepeatable: true);
     public static readonly SettingDefinition ModelAliases = new("MODEL_ALIASES", "--model-aliases", "", "alias=model, comma-separated: requests for the alias go to the model.");
     public static readonly SettingDefinition ModelRefresh = new("MODEL_REFRESH_SECONDS", "--model-refresh-seconds", "30", "How often each upstream's model list is re-read; 0 = only at start.");
@@ -49,6 +56,7 @@ internal static class SettingDefinitions
         Host, Port, Provider, ModelProviderMap, BaseUrl, ApiKey, CorsOrigins, LogRequests, LogLevel, LogFormat, MaxRequestBytes,
         RateLimitEnabled, RateLimitWindow, RateLimitMax, RateLimitMaxTokens, RedisUrl, RedisFailureMode, ApiKeys, ApiKeysFile,
         ConnectTimeout, UpstreamTimeout, ShutdownTimeout, Upstreams, ModelAliases, ModelRefresh, QueueTimeout,
+        AllowedHosts, AllowUnauthenticated, MaxInflightBodyBytes,
     ];
 }
 

@@ -16,6 +16,9 @@ internal static class SettingsResolver
     /// <summary>Bodies are buffered in one array: 1 GiB keeps every size an <c>int</c> with room to spare.</summary>
     public const long MaxBodyLimit = 1L << 30;
 
+    /// <summary>64 GiB: more request bodies in memory at once than any machine this runs on should hold.</summary>
+    public const long MaxInflightBodyBudget = 64L << 30;
+
     public static ProxySettings Resolve(
         ParseResult parseResult,
         IReadOnlyDictionary<string, string> environment,
@@ -69,6 +72,24 @@ internal static class SettingsResolver
         var connect = source.Get(SettingDefinitions.ConnectTimeout) is { } ct ? ParseSeconds(ct) : defaults.UpstreamConnectTimeout;
         var upstream = source.Get(SettingDefinitions.UpstreamTimeout) is { } ut ? ParseSeconds(ut) : defaults.UpstreamTimeout;
         var shutdown = source.Get(SettingDefinitions.ShutdownTimeout) is { } st ? ParseSeconds(st, allowZero: true) : defaults.ShutdownTimeout;
+        var allowedHosts = source.Get(SettingDefinitions.AllowedHosts) is { } ah ? ParseAllowedHosts(ah) : defaults.AllowedHosts;
+        var allowUnauthenticated = source.Get(SettingDefinitions.AllowUnauthenticated) is { } au ? ParseBool(au) : defaults.AllowUnauthenticated;
+        var inflight = defaults.MaxInflightBodyBytes;
+        if (source.Get(SettingDefinitions.MaxInflightBodyBytes) is { } ib)
+        {
+            inflight = ParseLong(ib, 0, MaxInflightBodyBudget, "a whole number of bytes from 0 to 68719476736 (0 = no budget)");
+            var largestBody = maxBytes > 0 ? maxBytes : ProxySettings.BuiltInBodyCeilingBytes;
+            if (inflight > 0 && inflight < largestBody)
+            {
+                // A body at the limit could never be read: every such request would wait and then be refused.
+                throw ib.Invalid($"smaller than the largest request body ({largestBody} bytes, MAX_REQUEST_BYTES); raise it, or lower MAX_REQUEST_BYTES");
+            }
+        }
+        else if (maxBytes > inflight)
+        {
+            var raw = source.Get(SettingDefinitions.MaxRequestBytes)!;
+            throw raw.Invalid($"larger than MAX_INFLIGHT_BODY_BYTES ({inflight} bytes, the budget of all bodies in flight); raise MAX_INFLIGHT_BODY_BYTES too");
+        }
         var tracing = TracingSettingsResolver.Resolve(environment, fileValues);
 
         return new ProxySettings
@@ -95,6 +116,9 @@ internal static class SettingsResolver
             UpstreamConnectTimeout = connect,
             UpstreamTimeout = upstream,
             ShutdownTimeout = shutdown,
+            AllowedHosts = allowedHosts,
+            AllowUnauthenticated = allowUnauthenticated,
+            MaxInflightBodyBytes = inflight,
             Upstreams = [.. upstreams.Select(u => new UpstreamDefinition(u.Name, u.Url, options.GetValueOrDefault(u.Name)))],
             UpstreamOptionsByName = upstreams.Count > 0 ? new Dictionary<string, UpstreamOptions>() : options,
             ModelAliases = aliases,
@@ -269,15 +293,57 @@ internal static class SettingsResolver
             {
                 continue;
             }
-            // An origin is scheme://host[:port] (RFC 6454 §6.2): no path, query or fragment.
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Host.Length == 0
+            // An origin is scheme://host[:port] (RFC 6454 §6.2): no path, query or fragment. ":*" stands for any port.
+            var anyPort = origin.EndsWith(":*", StringComparison.Ordinal);
+            var text = anyPort ? origin[..^2] : origin.TrimEnd('/');
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Host.Length == 0
                 || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                || uri.GetLeftPart(UriPartial.Authority).Length != origin.TrimEnd('/').Length)
+                || uri.GetLeftPart(UriPartial.Authority).Length != text.Length
+                || (anyPort && !uri.IsDefaultPort))
             {
-                throw raw.Invalid($"'{origin}' is not an origin (expected scheme://host[:port])");
+                throw raw.Invalid($"'{origin}' is not an origin (expected scheme://host[:port], the port a number or *)");
             }
         }
-        return origins.Contains("*") ? ["*"] : origins.Select(o => o.TrimEnd('/')).ToArray();
+        return origins.Contains("*") ? ["*"] : origins.Select(o => o.EndsWith(":*", StringComparison.Ordinal) ? o : o.TrimEnd('/')).ToArray();
+    }
+
+    /// <summary>
+    /// ALLOWED_HOSTS: <c>*</c>, host names (a leading <c>*.</c> allows every subdomain), IPv4 literals and IPv6 literals
+    /// (kept in brackets, as a Host header writes them: RFC 9110 §7.2 and RFC 3986 §3.2.2). No ports: any port is
+    /// accepted, so an entry with one could never match.
+    /// </summary>
+    private static string[] ParseAllowedHosts(RawValue raw)
+    {
+        var entries = SplitList(raw.Value);
+        if (entries.Length == 0)
+        {
+            throw raw.Invalid("expected * or a comma-separated list of host names such as localhost,proxy.example.com");
+        }
+        var hosts = new List<string>(entries.Length);
+        foreach (var entry in entries)
+        {
+            if (entry == "*")
+            {
+                return ["*"];
+            }
+            var bracketed = entry.StartsWith('[') && entry.EndsWith(']');
+            if ((bracketed || entry.Contains(':', StringComparison.Ordinal))
+                && System.Net.IPAddress.TryParse(bracketed ? entry[1..^1] : entry, out var v6)
+                && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            {
+                hosts.Add($"[{v6}]");
+                continue;
+            }
+            var name = entry.StartsWith("*.", StringComparison.Ordinal) ? entry[2..] : entry;
+            if (Uri.CheckHostName(name) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+            {
+                throw raw.Invalid(entry.Contains(':', StringComparison.Ordinal)
+                    ? $"'{entry}' has a port or is not a host; list host names only (any port is accepted)"
+                    : $"'{entry}' is not a host name or IP address");
+            }
+            hosts.Add(entry.ToLowerInvariant());
+        }
+        return [.. hosts.Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>

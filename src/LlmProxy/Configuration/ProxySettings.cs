@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace LlmProxy.Configuration;
@@ -46,6 +47,9 @@ internal sealed class ProxySettings
         UpstreamConnectTimeout = other.UpstreamConnectTimeout;
         UpstreamTimeout = other.UpstreamTimeout;
         ShutdownTimeout = other.ShutdownTimeout;
+        AllowedHosts = other.AllowedHosts;
+        AllowUnauthenticated = other.AllowUnauthenticated;
+        MaxInflightBodyBytes = other.MaxInflightBodyBytes;
         Upstreams = other.Upstreams;
         UpstreamOptionsByName = other.UpstreamOptionsByName;
         ModelAliases = other.ModelAliases;
@@ -59,6 +63,25 @@ internal sealed class ProxySettings
     /// about 28.6 MiB). Kept explicit so the documented number cannot drift from the one in force.
     /// </summary>
     public const long BuiltInBodyCeilingBytes = 30_000_000;
+
+    /// <summary>
+    /// The default budget of request-body bytes held at once, all requests together (docs/security.md, Memory): small
+    /// enough that a burst of twelve 25 MB bodies keeps the process well under 200 MB of RSS, large enough for two
+    /// bodies at the built-in ceiling at once.
+    /// </summary>
+    public const long DefaultMaxInflightBodyBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The CORS default (docs/api.md, CORS): pages served from this machine only, on any port. A web page elsewhere
+    /// cannot read answers from the proxy — it could otherwise drive the local models from the user's browser.
+    /// </summary>
+    public static readonly IReadOnlyList<string> LoopbackOrigins =
+    [
+        "http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*", "https://[::1]:*",
+    ];
+
+    /// <summary>The Host names accepted by default when the proxy listens on a loopback address (plus that address).</summary>
+    public static readonly IReadOnlyList<string> LoopbackHostNames = ["localhost", "127.0.0.1", "[::1]"];
 
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8000;
@@ -78,7 +101,8 @@ internal sealed class ProxySettings
     /// <summary>Secret: never logged, never in /healthz, never in an error body.</summary>
     public string? OpenAiCompatApiKey { get; init; }
 
-    public IReadOnlyList<string> CorsAllowOrigins { get; init; } = ["*"];
+    /// <summary>Allowed CORS origins: <c>*</c>, or origins <c>scheme://host[:port]</c> where the port may be <c>*</c> (any).</summary>
+    public IReadOnlyList<string> CorsAllowOrigins { get; init; } = LoopbackOrigins;
     public bool LogRequests { get; init; }
 
     /// <summary>The level name, upper-case (DEBUG, INFO, WARNING, ERROR, CRITICAL).</summary>
@@ -112,6 +136,17 @@ internal sealed class ProxySettings
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(600);
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// ALLOWED_HOSTS as configured: host names (<c>*.example.com</c> wildcards allowed), IP literals (IPv6 in
+    /// brackets), or <c>*</c>. Empty = the default for the bind address (<see cref="EffectiveAllowedHosts"/>).
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>ALLOW_UNAUTHENTICATED: serve other machines without API keys (turns protected mode off).</summary>
+    public bool AllowUnauthenticated { get; init; }
+
+    /// <summary>MAX_INFLIGHT_BODY_BYTES: request-body bytes held at once, all requests together; 0 = no budget.</summary>
+    public long MaxInflightBodyBytes { get; init; } = DefaultMaxInflightBodyBytes;
     /// <summary>UPSTREAMS / --upstream: the named model servers, in the order given (empty = the legacy single upstream).</summary>
     public IReadOnlyList<UpstreamDefinition> Upstreams { get; init; } = [];
 
@@ -138,6 +173,41 @@ internal sealed class ProxySettings
     /// <summary>Key mode: API keys come from PROXY_API_KEYS, PROXY_API_KEYS_FILE or both.</summary>
     public bool ApiKeysEnabled => ApiKeys.Count > 0 || ApiKeysFile is not null;
 
+    /// <summary>Whether the proxy listens on a loopback address only (<c>localhost</c>, 127.0.0.0/8, ::1).</summary>
+    public bool ListensOnLoopbackOnly =>
+        Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(Host, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>
+    /// Protected mode (docs/security.md): listening beyond loopback with no API keys and without ALLOW_UNAUTHENTICATED,
+    /// requests from other machines are refused.
+    /// </summary>
+    public bool ProtectedMode => !ListensOnLoopbackOnly && !ApiKeysEnabled && !AllowUnauthenticated;
+
+    /// <summary>
+    /// The Host values accepted (the DNS-rebinding guard): ALLOWED_HOSTS when set; else, on a loopback address, the
+    /// loopback names and the bound address; on any other address, every host (<c>*</c>).
+    /// </summary>
+    public IReadOnlyList<string> EffectiveAllowedHosts
+    {
+        get
+        {
+            if (AllowedHosts.Count > 0)
+            {
+                return AllowedHosts;
+            }
+            if (!ListensOnLoopbackOnly)
+            {
+                return ["*"];
+            }
+            if (!IPAddress.TryParse(Host, out var bound))
+            {
+                return LoopbackHostNames;
+            }
+            var literal = bound.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bound}]" : bound.ToString();
+            return LoopbackHostNames.Contains(literal, StringComparer.OrdinalIgnoreCase) ? LoopbackHostNames : [.. LoopbackHostNames, literal];
+        }
+    }
+
     /// <summary>
     /// The settings for a diagnostic line: every value except the secrets, which show only whether they are set (the
     /// base URL without its user info, which may hold a password).
@@ -157,8 +227,10 @@ internal sealed class ProxySettings
         text.Append(CultureInfo.InvariantCulture, $"RedisUrl = {RedisUrl?.ToString() ?? "(not set)"}, RedisFailureMode = {RedisFailureMode.Name()}, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamConnectTimeout = {UpstreamConnectTimeout.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"UpstreamTimeout = {UpstreamTimeout.TotalSeconds} s, ShutdownTimeout = {ShutdownTimeout.TotalSeconds} s, ");
+        text.Append(CultureInfo.InvariantCulture, $"AllowedHosts = {string.Join(',', EffectiveAllowedHosts)}, AllowUnauthenticated = {AllowUnauthenticated}, ");
+        text.Append(CultureInfo.InvariantCulture, $"MaxInflightBodyBytes = {MaxInflightBodyBytes}, ");
         text.Append(CultureInfo.InvariantCulture, $"Upstreams = [{string.Join("; ", Upstreams)}], ");
-        text.Append(CultureInfo.InvariantCulture, $"UpstreamOptions = [{string.Join("; ", UpstreamOptionsByName.Select(o => $"{o.Key}: {o.Value}"))}], ");
+        text.Append(CultureInfo.InvariantCulture, $"UpstreamOptionsByName = [{string.Join("; ", UpstreamOptionsByName.Select(o => $"{o.Key}: {o.Value}"))}], ");
         text.Append(CultureInfo.InvariantCulture, $"ModelAliases = {ModelAliases}, ModelRefreshInterval = {ModelRefreshInterval.TotalSeconds} s, ");
         text.Append(CultureInfo.InvariantCulture, $"QueueTimeout = {QueueTimeout.TotalSeconds} s, ");
         text.Append(Tracing is null ? "Tracing = (off) }" : $"Tracing = {Tracing} }}");

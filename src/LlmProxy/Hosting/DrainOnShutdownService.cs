@@ -26,16 +26,33 @@ internal sealed partial class DrainOnShutdownService(ShutdownDrain drain, ProxyS
             return;
         }
         LogDraining(logger, pending, settings.ShutdownTimeout.TotalSeconds);
+        // The drain waits until EndGrace before its end, then ends the upstream calls still running, so their streams
+        // close with an error event and [DONE] (docs/operations.md, Shutdown) rather than a cut connection.
+        using var waitFirst = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        waitFirst.CancelAfter(settings.ShutdownTimeout - EndGrace(settings.ShutdownTimeout));
+        try
+        {
+            await drain.WhenIdleAsync(waitFirst.Token);
+            LogDrained(logger);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        LogEndingInFlight(logger, drain.InFlight);
+        drain.EndInFlight();
         try
         {
             await drain.WhenIdleAsync(cancellationToken);
-            LogDrained(logger);
         }
         catch (OperationCanceledException)
         {
             LogDrainTimeUp(logger, drain.InFlight, settings.ShutdownTimeout.TotalSeconds);
         }
     }
+
+    /// <summary>How long before the drain time is over the calls still running are ended: 1 s, or half a shorter drain.</summary>
+    public static TimeSpan EndGrace(TimeSpan drainTime) => TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, drainTime.Ticks / 2));
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -52,6 +69,9 @@ internal sealed partial class DrainOnShutdownService(ShutdownDrain drain, ProxyS
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Drained: every in-flight request completed")]
     private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Drain time nearly over: ending {InFlight} upstream answer(s) still in flight with an error")]
+    private static partial void LogEndingInFlight(ILogger logger, int inFlight);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Drain time of {Seconds} s is over: aborting {InFlight} request(s) still in flight")]
     private static partial void LogDrainTimeUp(ILogger logger, int inFlight, double seconds);

@@ -18,7 +18,8 @@ namespace LlmProxy.Hosting;
 
 /// <summary>
 /// Builds the web application from resolved settings: the one place that wires every folder together. The pipeline
-/// order is the request flow of docs/architecture.md: request pipeline (id, outcome, errors, log, metrics) → CORS →
+/// order is the request flow of docs/architecture.md: request pipeline (id, outcome, errors, log, metrics) → Host
+/// allow-list → protected mode → CORS →
 /// routing → drain gate → body limit → auth → rate limit → door → routing by model → upstream → relay.
 /// </summary>
 internal static class ProxyApp
@@ -68,6 +69,7 @@ internal static class ProxyApp
         builder.Services.AddSingleton<RecentRequests>();
         builder.Services.AddSingleton<RequestTracing>();
         builder.Services.AddSingleton<JsonBodyGate>();
+        builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddProxyMetrics();
         builder.Services.AddProxyCors(settings);
         builder.Services.AddProxyRateLimiting(settings);
@@ -94,6 +96,16 @@ internal static class ProxyApp
 
         // Outermost: every request gets an id and an outcome, and every one is logged and counted once.
         app.UseMiddleware<RequestPipelineMiddleware>();
+        // Who may talk to the proxy at all, before anything else looks at the request (docs/security.md): the Host
+        // allow-list (DNS rebinding) and protected mode. Each is installed only when it has something to refuse.
+        if (HostGuardMiddleware.IsNeeded(settings))
+        {
+            app.UseMiddleware<HostGuardMiddleware>();
+        }
+        if (ProtectedModeMiddleware.IsNeeded(settings))
+        {
+            app.UseMiddleware<ProtectedModeMiddleware>();
+        }
         // Before routing: preflights are answered here (204), never by routing's 405; inside the error handler, whose
         // error bodies then still get the CORS headers (added when the response starts).
         app.UseCors();

@@ -97,8 +97,23 @@ internal static partial class ProxyHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LlmProxy");
         var docs = url.TrimEnd('/') + "/docs";
         LogListening(logger, ProxyVersion.Text, url, provider, docs);
+        if (settings.ProtectedMode)
+        {
+            LogProtectedMode(logger, settings.Host);
+        }
+        else if (!settings.ListensOnLoopbackOnly && !settings.ApiKeysEnabled)
+        {
+            LogUnauthenticated(logger, settings.Host);
+        }
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "llm-proxy {Version} listening on {Url} (provider: {Provider}); API docs at {DocsUrl}")]
     private static partial void LogListening(ILogger logger, string version, string url, string provider, string docsUrl);
+
+    // docs/security.md, Protected mode: the one line that explains every 403 a remote client is about to get.
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "protected mode: listening on {Host} without API keys, so requests from other machines get 403 (only /healthz and /metrics answer them); set PROXY_API_KEYS to serve them with keys, or ALLOW_UNAUTHENTICATED=true to serve them without")]
+    private static partial void LogProtectedMode(ILogger logger, string host);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "ALLOW_UNAUTHENTICATED=true: listening on {Host} without API keys; every machine that can reach this port can use the models behind the proxy")]
+    private static partial void LogUnauthenticated(ILogger logger, string host);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using LlmProxy.Configuration;
 using LlmProxy.Http.RateLimiting;
 
@@ -7,6 +6,8 @@ namespace LlmProxy.Http;
 /// <summary>
 /// CORS (docs/api.md, CORS) with the framework's CORS middleware and one default policy:
 /// <c>*</c> answers <c>Access-Control-Allow-Origin: *</c>; a list echoes a listed origin and gives nothing to the rest.
+/// The default list is the loopback origins on any port (docs/security.md): a page from another site must not read
+/// answers of a proxy on the user's machine.
 /// The middleware runs before routing, so preflights (answered 204) never reach routing's 405, and it adds its
 /// headers when the response starts, so errors written later by our middlewares (401, 404, 413, 429, 500) carry them.
 /// </summary>
@@ -41,8 +42,7 @@ internal static class ProxyCors
             // origin (with WithOrigins it skips Vary when the list has one entry), so a shared cache never serves
             // one origin's answer to another. Origins compare case-insensitively (RFC 6454 §4: scheme and host are
             // lower-cased in the serialisation).
-            var allowed = origins.Select(o => o.TrimEnd('/')).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-            policy.SetIsOriginAllowed(allowed.Contains);
+            policy.SetIsOriginAllowed(new OriginMatcher(origins).IsAllowed);
         }));
         return services;
     }

@@ -9,9 +9,10 @@ namespace LlmProxy.Http;
 /// flag and <see cref="BeginDrain"/> sets the flag before it reads the count (both full fences), so a request is
 /// either refused or counted — it can never slip in unseen after the drain started waiting.
 /// </remarks>
-internal sealed class ShutdownDrain
+internal sealed class ShutdownDrain : IDisposable
 {
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _ending = new();
     private int _inFlight;
     private int _draining;
 
@@ -50,6 +51,18 @@ internal sealed class ShutdownDrain
         }
     }
 
+    /// <summary>
+    /// Fires just before the drain time is over (<see cref="EndInFlight"/>): upstream calls still running stop reading
+    /// so each door can end its answer properly (a stream with an error event and <c>[DONE]</c>) before the server
+    /// aborts the connections that remain.
+    /// </summary>
+    public CancellationToken Ending => _ending.Token;
+
+    /// <summary>The drain time is nearly over: ends the upstream calls still in flight (see <see cref="Ending"/>).</summary>
+    public void EndInFlight() => _ending.Cancel();
+
     /// <summary>Completes when draining and nothing is in flight; throws when <paramref name="cancellationToken"/> fires first.</summary>
     public Task WhenIdleAsync(CancellationToken cancellationToken) => _idle.Task.WaitAsync(cancellationToken);
+
+    public void Dispose() => _ending.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmProxy.Json;
 
 namespace LlmProxy.Routing;
 
@@ -16,7 +17,7 @@ internal static class CatalogParser
         {
             using var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+                || !JsonText.TryGetProperty(document.RootElement, "data"u8, out var data) || data.ValueKind != JsonValueKind.Array)
             {
                 return null;
             }
@@ -24,10 +25,11 @@ internal static class CatalogParser
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var item in data.EnumerateArray())
             {
-                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-                    && id.GetString() is { Length: > 0 } name && seen.Add(name))
+                if (item.ValueKind == JsonValueKind.Object && JsonText.TryGetProperty(item, "id"u8, out var id) && id.ValueKind == JsonValueKind.String
+                    // An id that is not valid text (a lone surrogate escape) names nothing a client could ask for.
+                    && JsonText.TryGetString(id, out var name) && name.Length > 0 && seen.Add(name))
                 {
-                    long? created = item.TryGetProperty("created", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var value) ? value : null;
+                    long? created = JsonText.TryGetProperty(item, "created"u8, out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var value) ? value : null;
                     models.Add(new CatalogModel(name, created));
                 }
             }

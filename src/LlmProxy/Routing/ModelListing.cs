@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmProxy.Json;
 using LlmProxy.Upstreams;
 
 namespace LlmProxy.Routing;
@@ -102,24 +103,27 @@ internal sealed partial class ModelListing(ModelRouter router, UpstreamPool pool
         }
     }
 
-    /// <summary>OpenAI's shape, <c>{"data":[{"id":...}]}</c>; entries without an id are skipped, missing fields filled.</summary>
+    /// <summary>
+    /// OpenAI's shape, <c>{"data":[{"id":...}]}</c>; entries without an id (or with one that is not valid text, which no
+    /// client could name) are skipped, missing fields filled.
+    /// </summary>
     private void ParseLegacy(ReadOnlyMemory<byte> body, string upstreamName, List<ListedModel> models, HashSet<string> seen)
     {
         using var document = JsonDocument.Parse(body);
         if (document.RootElement.ValueKind != JsonValueKind.Object
-            || !document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+            || !JsonText.TryGetProperty(document.RootElement, "data"u8, out var data) || data.ValueKind != JsonValueKind.Array)
         {
             return;
         }
         foreach (var item in data.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
-                || id.GetString() is not { Length: > 0 } name || !seen.Add(name))
+            if (item.ValueKind != JsonValueKind.Object || !JsonText.TryGetProperty(item, "id"u8, out var id) || id.ValueKind != JsonValueKind.String
+                || !JsonText.TryGetString(id, out var name) || name.Length == 0 || !seen.Add(name))
             {
                 continue;
             }
-            var created = item.TryGetProperty("created", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var value) ? value : _started;
-            var ownedBy = item.TryGetProperty("owned_by", out var o) && o.ValueKind == JsonValueKind.String && o.GetString() is { Length: > 0 } owner
+            var created = JsonText.TryGetProperty(item, "created"u8, out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var value) ? value : _started;
+            var ownedBy = JsonText.TryGetProperty(item, "owned_by"u8, out var o) && o.ValueKind == JsonValueKind.String && JsonText.GetStringLenient(o) is { Length: > 0 } owner
                 ? owner
                 : upstreamName;
             models.Add(new ListedModel(name, created, ownedBy));

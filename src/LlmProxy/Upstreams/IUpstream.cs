@@ -78,6 +78,7 @@ internal static class UpstreamsSetup
     {
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<UpstreamSecrets>();
         services.AddSingleton<StubUpstream>();
         return services;
     }

@@ -11,6 +11,14 @@ internal sealed class IdleTimeout : IDisposable
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _clientAborted;
 
+    private readonly CancellationToken _shutdown;
+
+    /// <summary>A silence limit of <paramref name="interval"/> from now, ended early only by the client leaving.</summary>
+    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted)
+        : this(interval, null, clientAborted)
+    {
+    }
+
     /// <param name="interval">The longest silence.</param>
     /// <param name="clientAborted">The client's request token.</param>
     /// <param name="firstDue">
@@ -18,13 +26,18 @@ internal sealed class IdleTimeout : IDisposable
     /// of the request's one wait for an answer's head (docs/upstreams.md, Failover). Every <see cref="Touch"/> then
     /// restarts the full interval.
     /// </param>
-    public IdleTimeout(TimeSpan interval, CancellationToken clientAborted, TimeSpan? firstDue = null)
+    /// <param name="shutdown">Fires when the drain time on shutdown is nearly over (<c>ShutdownDrain.Ending</c>).</param>
+    public IdleTimeout(TimeSpan interval, TimeSpan? firstDue, CancellationToken clientAborted, CancellationToken shutdown = default)
     {
         Interval = interval;
         _clientAborted = clientAborted;
-        _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        _shutdown = shutdown;
+        _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, shutdown);
         _source.CancelAfter(firstDue is { } due && due < interval ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : interval);
     }
+
+    /// <summary>The call was ended because the proxy is shutting down and its drain time is nearly over.</summary>
+    public bool ShutDown => _shutdown.IsCancellationRequested && !_clientAborted.IsCancellationRequested;
 
     public TimeSpan Interval { get; }
 
@@ -45,12 +58,30 @@ internal sealed class IdleTimeout : IDisposable
     }
 
     /// <summary>
+    /// The proxy is not reading from the upstream for a while (it waits for a slow client to take the last event): the
+    /// upstream's silence cannot be measured, so the clock stops until the next <see cref="Touch"/>.
+    /// </summary>
+    public void Pause()
+    {
+        if (!_source.IsCancellationRequested)
+        {
+            _source.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
     /// The one filter for "the upstream let us down" while reading its answer: the connection broke (an
     /// <see cref="IOException"/>, or <see cref="HttpRequestException"/> for a cut chunked framing), or it fell silent
-    /// past the interval. A cancellation because the client left is not one: that is nobody's failure to report.
+    /// past the interval. Nothing is, once the client left: that is nobody's failure to report.
     /// </summary>
     public bool IsUpstreamFailure(Exception exception) =>
-        exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut);
+        !ClientAborted && (exception is IOException or HttpRequestException || (exception is OperationCanceledException && TimedOut));
+
+    /// <summary>
+    /// The client went away (or was disconnected for not reading): whatever failed — a cancelled read, a write to a
+    /// closed socket — is nobody's failure to report.
+    /// </summary>
+    public bool IsClientGone(Exception exception) => ClientAborted && exception is OperationCanceledException or IOException;
 
     public void Dispose() => _source.Dispose();
 }

@@ -77,10 +77,34 @@ internal sealed class OpenAiCompatUpstream : IUpstream
         using (response)
         {
             call.OnStatus(status);
-            call.Fail(await ReadErrorAsync(response, status, call.Idle));
+            var error = await ReadErrorAsync(response, status, call.Idle);
+            if (status is 401 or 403 && error.ShouldAnswer && !_client.ForwardsClientAuthorization(context, Definition.Options))
+            {
+                error = RefusedProxyCredentials(error, status);
+            }
+            call.Fail(error);
             return call;
         }
     }
+
+    /// <summary>
+    /// The upstream refused credentials the client never chose — the proxy's own (its key, or none), because
+    /// the client's key was the proxy's to check and passed: a gateway fault, 502, not the client's 401/403
+    /// (docs/api.md, Upstream outcomes). The upstream's words are kept (secrets taken out on the way, see
+    /// <see cref="UpstreamSecrets"/>) for the operator who reads the error.
+    /// </summary>
+    private UpstreamFailure RefusedProxyCredentials(UpstreamFailure failure, int status) => new(
+        UpstreamOutcome.UpstreamError, 502,
+        $"The upstream model server refused the proxy's credentials ({status}); the operator must check {KeySetting}. The upstream said: {failure.Message}",
+        "server_error", Code: RefusedCredentialsCode);
+
+    /// <summary>The setting of this upstream's key, for the operator: the legacy one, or the named upstream's own.</summary>
+    private string KeySetting => Name == "ollama" && Definition.Options.ApiKeyOverridesClient is false
+        ? "OPENAI_COMPAT_API_KEY (or UPSTREAM_OLLAMA_API_KEY)"
+        : $"UPSTREAM_{Name.ToUpperInvariant().Replace('-', '_')}_API_KEY";
+
+    /// <summary>The OpenAI-style code of that 502.</summary>
+    public const string RefusedCredentialsCode = "upstream_auth_failed";
 
     /// <summary>
     /// The upstream's <c>/models</c> list, bounded by <see cref="ModelListTimeout"/>: a failing upstream shrinks a model

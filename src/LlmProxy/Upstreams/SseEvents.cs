@@ -1,10 +1,12 @@
 using System.Text.Json;
+using LlmProxy.Json;
 
 namespace LlmProxy.Upstreams;
 
 /// <summary>
 /// The little of SSE framing the relay needs (WHATWG HTML, "server-sent events"): where an event ends (a blank line,
-/// LF or CRLF), which field carries its payload, and whether it is [DONE], an error or carries usage.
+/// LF or CRLF), which field carries its payload, and whether it is [DONE], an error or carries usage. Names are compared
+/// with <see cref="JsonText.Is"/>: an upstream event with a lone surrogate escape in a name must not end the relay.
 /// </summary>
 internal static class SseEvents
 {
@@ -78,15 +80,15 @@ internal static class SseEvents
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("error"u8))
+                if (JsonText.Is(ref reader, "error"u8))
                 {
                     reader.Read();
                     return reader.TokenType is JsonTokenType.StartObject or JsonTokenType.String;
                 }
-                if (reader.ValueTextEquals("object"u8))
+                if (JsonText.Is(ref reader, "object"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("error"u8))
+                    if (reader.TokenType == JsonTokenType.String && JsonText.Is(ref reader, "error"u8))
                     {
                         return true;
                     }
@@ -119,7 +121,7 @@ internal static class SseEvents
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isUsage = JsonText.Is(ref reader, "usage"u8);
                 reader.Read();
                 if (!isUsage || reader.TokenType != JsonTokenType.StartObject)
                 {
@@ -129,8 +131,8 @@ internal static class SseEvents
                 var found = false;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
-                    var isCompletion = reader.ValueTextEquals("completion_tokens"u8);
+                    var isPrompt = JsonText.Is(ref reader, "prompt_tokens"u8);
+                    var isCompletion = JsonText.Is(ref reader, "completion_tokens"u8);
                     reader.Read();
                     if (isPrompt && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var p))
                     {

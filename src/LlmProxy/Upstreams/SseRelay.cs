@@ -1,4 +1,4 @@
-using System.Buffers;
+using LlmProxy.Http.Body;
 
 namespace LlmProxy.Upstreams;
 
@@ -10,7 +10,8 @@ namespace LlmProxy.Upstreams;
 /// started. The client's response starts with the first event the sink writes, so a failure before it is still a
 /// plain HTTP error (502, 504, 404 for an unknown model) that SDKs turn into their typed exceptions: the relay then
 /// returns it for the door to answer. While the upstream is silent the relay holds no buffer (zero-byte read, as
-/// YARP's StreamCopier does). Frame-aware only as far as needed: [DONE], errors, usage.
+/// YARP's StreamCopier does). Frame-aware only as far as needed: [DONE], errors, usage. Writes to the client go through
+/// <see cref="ClientWrites"/>: under the client's token, with the upstream timer paused while a slow client reads.
 /// </summary>
 internal static class SseRelay
 {
@@ -52,13 +53,13 @@ internal static class SseRelay
                     // Nothing pending: give the buffer back and wait for data without holding one.
                     if (buffer is not null)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        BodyBuffers.Return(buffer);
                         buffer = null;
                         start = end = 0;
                     }
                     // A zero-byte read completes when data is available (supported by SocketsHttpHandler's streams).
                     _ = await upstream.ReadAsync(Memory<byte>.Empty, idle.Token);
-                    buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
+                    buffer = BodyBuffers.Rent(ReadSize);
                 }
                 else if (end == buffer!.Length && !MakeRoom(ref buffer, ref start, ref end))
                 {
@@ -92,10 +93,10 @@ internal static class SseRelay
             {
                 return closing.Failure;
             }
-            await sink.OnDoneAsync(idle.Token);
+            await ClientWrites.Guard(sink.OnDoneAsync(call.Context.RequestAborted), call);
             return call.Succeed();
         }
-        catch (OperationCanceledException) when (idle.ClientAborted)
+        catch (Exception e) when (idle.IsClientGone(e))
         {
             return call.ClientLeft();
         }
@@ -109,7 +110,7 @@ internal static class SseRelay
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                BodyBuffers.Return(buffer);
             }
         }
     }
@@ -123,7 +124,7 @@ internal static class SseRelay
         switch (kind)
         {
             case SseEventKind.Done:
-                await sink.OnDoneAsync(call.Idle.Token);
+                await ClientWrites.Guard(sink.OnDoneAsync(call.Context.RequestAborted), call);
                 return new StreamEnd(call.Succeed());
             case SseEventKind.Error:
                 // A 200 stream whose first event is an error is the upstream's failure: a 5xx, unless it names the model.
@@ -138,7 +139,7 @@ internal static class SseRelay
                 {
                     call.OnResponseModel(model!);
                 }
-                await sink.OnEventAsync(sseEvent, payload, call.Idle.Token);
+                await ClientWrites.Guard(sink.OnEventAsync(sseEvent, payload, call.Context.RequestAborted), call);
                 return null;
         }
     }
@@ -155,8 +156,7 @@ internal static class SseRelay
             return call.Fail(failure);
         }
         call.OnEnd(failure.Kind == UpstreamOutcome.Timeout ? UpstreamOutcome.Timeout : UpstreamOutcome.FailedMidStream);
-        // The idle token may be the reason we are here; the client is still connected, so write with its own token.
-        await sink.OnErrorAsync(failure, call.Context.RequestAborted);
+        await ClientWrites.Guard(sink.OnErrorAsync(call.Redact(failure), call.Context.RequestAborted), call);
         return null;
     }
 
@@ -176,9 +176,9 @@ internal static class SseRelay
         {
             return false;
         }
-        buffer = ArrayPool<byte>.Shared.Rent(current.Length * 2);
+        buffer = BodyBuffers.Rent(current.Length * 2);
         current.AsSpan(start, pending).CopyTo(buffer);
-        ArrayPool<byte>.Shared.Return(current);
+        BodyBuffers.Return(current);
         start = 0;
         end = pending;
         return true;

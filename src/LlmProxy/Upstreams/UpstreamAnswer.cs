@@ -1,4 +1,3 @@
-using System.Buffers;
 using LlmProxy.Http;
 using LlmProxy.Http.Body;
 
@@ -44,14 +43,15 @@ internal static class UpstreamAnswer
                     call.OnResponseModel(model!);
                 }
             }
-            await client.Body.WriteAsync(head.Memory, idle.Token);
+            // The client's token, not the upstream timer's: a slow reader is not a silent upstream (ClientWrites).
+            await ClientWrites.Guard(client.Body.WriteAsync(head.Memory, call.Context.RequestAborted), call);
             if (!whole)
             {
-                await CopyRestAsync(stream, client.Body, idle);
+                await CopyRestAsync(stream, client.Body, call);
             }
             return call.Succeed();
         }
-        catch (OperationCanceledException) when (idle.ClientAborted)
+        catch (Exception e) when (idle.IsClientGone(e))
         {
             return call.ClientLeft();
         }
@@ -83,7 +83,7 @@ internal static class UpstreamAnswer
             await using var stream = await response.Content.ReadAsStreamAsync(idle.Token);
             body = await PooledBody.ReadAsync(stream, limit, idle.Token, onRead: idle.Touch);
         }
-        catch (OperationCanceledException) when (idle.ClientAborted)
+        catch (Exception e) when (idle.IsClientGone(e))
         {
             return (null, call.Fail(UpstreamFailure.ClientGone));
         }
@@ -115,21 +115,22 @@ internal static class UpstreamAnswer
         ? UpstreamFailure.Silence(idle)
         : UpstreamFailure.ConnectionLost("The connection to the upstream model server was lost before its answer was complete", code: null);
 
-    private static async Task CopyRestAsync(Stream source, Stream destination, IdleTimeout idle)
+    private static async Task CopyRestAsync(Stream source, Stream destination, UpstreamCall call)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+        var idle = call.Idle;
+        var buffer = BodyBuffers.Rent(CopyBufferBytes);
         try
         {
             int read;
             while ((read = await source.ReadAsync(buffer, idle.Token)) > 0)
             {
                 idle.Touch();
-                await destination.WriteAsync(buffer.AsMemory(0, read), idle.Token);
+                await ClientWrites.Guard(destination.WriteAsync(buffer.AsMemory(0, read), call.Context.RequestAborted), call);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BodyBuffers.Return(buffer);
         }
     }
 }

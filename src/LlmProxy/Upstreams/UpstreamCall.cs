@@ -48,7 +48,8 @@ internal sealed partial class UpstreamCall : IDisposable
         Endpoint = request.Endpoint.UpstreamPath();
         Stream = request.Stream;
         Context = context;
-        Idle = new IdleTimeout(idleTimeout, context.RequestAborted, request.HeadersTimeout);
+        Idle = new IdleTimeout(idleTimeout, request.HeadersTimeout, context.RequestAborted,
+            context.RequestServices?.GetService<ShutdownDrain>()?.Ending ?? default);
         _outcome = RequestOutcome.Of(context);
         _outcome.Operation = request.Endpoint.OperationName();
         _outcome.Stream = request.Stream;
@@ -156,10 +157,18 @@ internal sealed partial class UpstreamCall : IDisposable
     /// <summary>The call failed before an answer could be relayed: records it, ends the call, returns the failure.</summary>
     public UpstreamFailure Fail(UpstreamFailure failure)
     {
+        failure = Redact(failure);
         Failure = failure;
         OnEnd(failure.Kind, failure.ModelNotFound);
         return failure;
     }
+
+    /// <summary>
+    /// The failure as a client may see it: every secret taken out of what the upstream said (<see cref="UpstreamSecrets"/>).
+    /// Every failure a door answers or a stream reports passes here (<see cref="Fail"/>, and the relay's in-stream errors).
+    /// </summary>
+    public UpstreamFailure Redact(UpstreamFailure failure) =>
+        Context.RequestServices?.GetService<UpstreamSecrets>() is { } secrets ? secrets.Redact(failure, Context) : failure;
 
     /// <summary>The whole answer reached the client: the call ends, and the door has nothing left to answer (null).</summary>
     public UpstreamFailure? Succeed()
@@ -200,6 +209,16 @@ internal sealed partial class UpstreamCall : IDisposable
             var elapsedMs = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
             LogEnd(_logger, Provider, Model, Endpoint, Status, outcome, elapsedMs, TimeToFirstByte?.TotalMilliseconds, _outcome.PromptTokens, _outcome.CompletionTokens);
         }
+    }
+
+    /// <summary>
+    /// The client has read nothing for <see cref="ClientWrites.StallLimit"/>: its connection is closed (it then counts as
+    /// a client that left, 499, everywhere) and the upstream call ends with it. Called from a timer thread.
+    /// </summary>
+    public void AbortStalledClient()
+    {
+        LogClientStalled(_logger, Context.TraceIdentifier, ClientWrites.StallLimit.TotalSeconds);
+        Context.Abort();
     }
 
     public void Dispose()
@@ -281,6 +300,10 @@ internal sealed partial class UpstreamCall : IDisposable
         UpstreamOutcome.QueueTimeout => UpstreamErrorKind.QueueTimeout,
         _ => null,
     };
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning,
+        Message = "request {RequestId}: the client read nothing for {Seconds} s; its connection is closed (recorded as 499)")]
+    private static partial void LogClientStalled(ILogger logger, string requestId, double seconds);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Debug,
         Message = "upstream {Provider} {Model} {Endpoint}: status {Status}, {Outcome} after {ElapsedMs} ms (first byte {FirstByteMs} ms, tokens {PromptTokens}+{CompletionTokens})")]

@@ -15,6 +15,10 @@ namespace LlmProxy.Upstreams;
 /// </summary>
 internal sealed class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySettings settings)
 {
+    /// <summary>Whether this request's own Authorization goes upstream (else the upstream sees the proxy's credentials).</summary>
+    public bool ForwardsClientAuthorization(HttpContext context, UpstreamOptions options) =>
+        UpstreamHeaders.ForwardsClientAuthorization(context.Request, auth.KeyMode, options.ApiKeyOverridesClient, options.ApiKey);
+
     /// <param name="context">The client's request (headers to forward, request id), or null for the proxy's own probe.</param>
     /// <param name="method">GET or POST.</param>
     /// <param name="url">The upstream's URL for this request.</param>
@@ -58,6 +62,10 @@ internal sealed class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySet
         catch (OperationCanceledException) when (idle.ClientAborted)
         {
             return (null, UpstreamFailure.ClientGone);
+        }
+        catch (OperationCanceledException) when (idle.ShutDown)
+        {
+            return (null, UpstreamFailure.ShuttingDown);
         }
         catch (OperationCanceledException) when (idle.TimedOut)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmProxy.Json;
 
 namespace LlmProxy.Upstreams;
 
@@ -57,56 +58,70 @@ internal static class UpstreamErrorParser
         }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
+                return TryRead(status, document.RootElement, bare, out error);
+            }
+            catch (InvalidOperationException)
+            {
+                // An "object" value with a lone surrogate escape (ValueEquals), or invalid UTF-8 in a value shown raw
+                // (GetRawText): not a shape we know, so the body is shown as text.
                 return false;
             }
-            if (root.TryGetProperty("error", out var inner))
-            {
-                if (inner.ValueKind == JsonValueKind.Object)
-                {
-                    error = FromObject(status, inner);
-                    return true;
-                }
-                if (inner.ValueKind == JsonValueKind.String)
-                {
-                    error = new UpstreamError(status, Cap(inner.GetString()!), null, null, null);
-                    return true;
-                }
-            }
-            if (root.TryGetProperty("object", out var kind) && kind.ValueKind == JsonValueKind.String && kind.ValueEquals("error"u8))
-            {
-                error = FromObject(status, root);
-                return true;
-            }
-            if (status != 0 && root.TryGetProperty("detail", out var detail))
-            {
-                error = new UpstreamError(status, Cap(detail.ValueKind == JsonValueKind.String ? detail.GetString()! : detail.GetRawText()), null, null, null);
-                return true;
-            }
-            if ((status != 0 || bare) && root.TryGetProperty("message", out _))
-            {
-                error = FromObject(status, root);
-                return true;
-            }
+        }
+    }
+
+    private static bool TryRead(int status, JsonElement root, bool bare, out UpstreamError error)
+    {
+        error = null!;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
             return false;
         }
+        if (JsonText.TryGetProperty(root, "error"u8, out var inner))
+        {
+            if (inner.ValueKind == JsonValueKind.Object)
+            {
+                error = FromObject(status, inner);
+                return true;
+            }
+            if (inner.ValueKind == JsonValueKind.String)
+            {
+                error = new UpstreamError(status, Cap(JsonText.GetStringLenient(inner)), null, null, null);
+                return true;
+            }
+        }
+        if (JsonText.TryGetProperty(root, "object"u8, out var kind) && kind.ValueKind == JsonValueKind.String && kind.ValueEquals("error"u8))
+        {
+            error = FromObject(status, root);
+            return true;
+        }
+        if (status != 0 && JsonText.TryGetProperty(root, "detail"u8, out var detail))
+        {
+            error = new UpstreamError(status, Cap(detail.ValueKind == JsonValueKind.String ? JsonText.GetStringLenient(detail) : detail.GetRawText()), null, null, null);
+            return true;
+        }
+        if ((status != 0 || bare) && JsonText.TryGetProperty(root, "message"u8, out _))
+        {
+            error = FromObject(status, root);
+            return true;
+        }
+        return false;
     }
 
     private static UpstreamError FromObject(int status, JsonElement element)
     {
-        var message = StringOf(element, "message") ?? (element.TryGetProperty("message", out var m) ? m.GetRawText() : null);
+        var message = StringOf(element, "message"u8) ?? (JsonText.TryGetProperty(element, "message"u8, out var m) ? m.GetRawText() : null);
         return new UpstreamError(
             status,
             Cap(string.IsNullOrWhiteSpace(message) ? "The upstream model server reported an error without a message" : message),
-            NonEmpty(StringOf(element, "type")),
-            NonEmpty(StringOf(element, "param")),
-            NonEmpty(StringOf(element, "code")));
+            NonEmpty(StringOf(element, "type"u8)),
+            NonEmpty(StringOf(element, "param"u8)),
+            NonEmpty(StringOf(element, "code"u8)));
     }
 
-    private static string? StringOf(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? StringOf(JsonElement element, ReadOnlySpan<byte> name) =>
+        JsonText.TryGetProperty(element, name, out var value) && value.ValueKind == JsonValueKind.String ? JsonText.GetStringLenient(value) : null;
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

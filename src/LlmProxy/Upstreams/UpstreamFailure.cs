@@ -53,8 +53,13 @@ internal sealed record UpstreamFailure(
     public static UpstreamFailure ConnectTimeout(string message) => Timeout(message) with { Retry = AttemptRetry.Next };
 
     /// <summary>The upstream fell silent in the middle of its answer for longer than the idle timeout: 504.</summary>
-    public static UpstreamFailure Silence(IdleTimeout idle) =>
+    public static UpstreamFailure Silence(IdleTimeout idle) => idle.ShutDown ? ShuttingDown :
         Timeout($"The upstream model server was silent for more than {idle.Interval.TotalSeconds:0.###} s (UPSTREAM_TIMEOUT_SECONDS)");
+
+    /// <summary>The proxy is shutting down and its drain time ran out before the answer was complete: 503.</summary>
+    public static readonly UpstreamFailure ShuttingDown = new(UpstreamOutcome.FailedMidStream, 503,
+        "The proxy is shutting down: the answer was not complete when the drain time (SHUTDOWN_TIMEOUT_SECONDS) ran out", "server_error",
+        Code: "server_shutting_down");
 
     /// <summary>The connection broke while the answer was coming: 502.</summary>
     public static UpstreamFailure ConnectionLost(string message, string? code = "upstream_connection_lost") =>

@@ -5,34 +5,31 @@ using Microsoft.Extensions.Primitives;
 namespace LlmProxy.Upstreams;
 
 /// <summary>
-/// Which client headers reach the upstream (docs/api.md, Upstream requests), in the spirit of YARP's RequestUtilities: everything the
-/// client sent except hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones proxies still see), the headers the
-/// transport sets itself, and the ones that would make the upstream misbehave.
+/// Which client headers reach the upstream (docs/api.md, What the upstream receives): an allow-list. A model server
+/// needs the body's type, what the client accepts and who it is; everything else a client sends stays at the proxy —
+/// hop-by-hop headers (RFC 9110 §7.6.1), cookies, <c>Origin</c> and <c>Host</c> (Ollama's DNS-rebinding guard judges
+/// them), and above all what a client could use to lie to the upstream about where a request came from or what it is:
+/// <c>Forwarded</c>, <c>X-Forwarded-*</c>, <c>X-Real-IP</c>, <c>Proxy-*</c>, <c>X-HTTP-Method-Override</c>, and a
+/// <c>Content-Encoding</c> on a body the proxy has already read as plain JSON.
 /// </summary>
 internal static class UpstreamHeaders
 {
-    /// <summary>Never copied from the client to the upstream.</summary>
-    private static readonly FrozenSet<string> Dropped = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+    /// <summary>The client headers copied to the upstream (when not named in <c>Connection</c>); nothing else is.</summary>
+    private static readonly FrozenSet<string> Forwarded = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
     [
-        // Hop-by-hop (RFC 9110 §7.6.1; Keep-Alive and Proxy-Connection are RFC 2068 / de-facto, still sent).
-        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-        "Proxy-Authorization", "Proxy-Authenticate",
-        // Ollama answers 403 (empty body) to a Host or Origin it does not expect; the upstream gets its own Host from
-        // the URL, and never the browser's Origin.
-        "Host", "Origin", "Referer",
-        // Set by the transport for the bytes actually sent.
-        "Content-Length", "Expect",
-        // The relay must read the events: ask for identity encoding (no Accept-Encoding means identity).
-        "Accept-Encoding",
-        // Decided below (auth precedence) or replaced (our request id).
-        "Authorization", RequestIds.HeaderName,
-        // Anthropic's key header (docs/anthropic.md, Auth): a proxy key or an Anthropic key, never one for the upstream.
-        "x-api-key",
-        // HTTP/2 pseudo-headers and cookies never belong to the upstream.
-        "Cookie", ":authority", ":method", ":path", ":scheme",
+        // The body and what the client takes back.
+        "Content-Type", "Accept",
+        // Who is asking, for the model server's own logs.
+        "User-Agent",
+        // OpenAI's API headers, which OpenAI-compatible servers and gateways may honour.
+        "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta", "Idempotency-Key",
+        // W3C Trace Context: lets a traced client's request be found in a traced model server.
+        "traceparent", "tracestate",
+        // Not here, among others: Authorization (decided in Apply), x-request-id (replaced), and Anthropic's x-api-key
+        // (docs/anthropic.md, Auth: a proxy key or an Anthropic key, never one for the upstream).
     ]);
 
-    public static bool IsDropped(string name) => Dropped.Contains(name);
+    public static bool IsForwarded(string name) => Forwarded.Contains(name);
 
     /// <summary>Copies the client's forwardable headers, then sets x-request-id and Authorization (docs/api.md, Upstream requests).</summary>
     /// <param name="context">The client's request.</param>
@@ -49,7 +46,7 @@ internal static class UpstreamHeaders
         var connectionTokens = inbound.Connection;
         foreach (var (name, values) in inbound)
         {
-            if (Dropped.Contains(name) || NamedByConnection(connectionTokens, name))
+            if (!Forwarded.Contains(name) || NamedByConnection(connectionTokens, name))
             {
                 continue;
             }
@@ -63,20 +60,28 @@ internal static class UpstreamHeaders
 
         // The inbound Authorization is forwarded, unless the proxy consumed it (API keys) or there is
         // none; then OPENAI_COMPAT_API_KEY, when set, goes as a Bearer token.
-        var authorization = inbound.Authorization;
         if (keyOverridesClient && !string.IsNullOrEmpty(upstreamApiKey))
         {
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + upstreamApiKey);
         }
-        else if (!clientKeyConsumed && authorization.Count > 0 && !StringValues.IsNullOrEmpty(authorization))
+        else if (ForwardsClientAuthorization(context.Request, clientKeyConsumed))
         {
-            request.Headers.TryAddWithoutValidation("Authorization", (IEnumerable<string?>)authorization);
+            request.Headers.TryAddWithoutValidation("Authorization", (IEnumerable<string?>)inbound.Authorization);
         }
         else if (!string.IsNullOrEmpty(upstreamApiKey))
         {
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + upstreamApiKey);
         }
     }
+
+    /// <summary>
+    /// Whether the client's own <c>Authorization</c> goes upstream: yes when it sent one, the proxy did not consume it
+    /// (no API keys) and the upstream's own key does not replace it. When not, the credentials the upstream sees are the
+    /// proxy's (the upstream's key, or none).
+    /// </summary>
+    public static bool ForwardsClientAuthorization(HttpRequest request, bool clientKeyConsumed, bool keyOverridesClient = false, string? upstreamApiKey = null) =>
+        !(keyOverridesClient && !string.IsNullOrEmpty(upstreamApiKey))
+        && !clientKeyConsumed && !StringValues.IsNullOrEmpty(request.Headers.Authorization);
 
     /// <summary>RFC 9110 §7.6.1: a header listed in Connection is hop-by-hop for this message too.</summary>
     private static bool NamedByConnection(StringValues connection, string name)

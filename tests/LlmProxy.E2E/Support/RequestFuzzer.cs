@@ -4,8 +4,9 @@ namespace LlmProxy.E2E.Support;
 
 /// <summary>
 /// Generates hostile-but-plausible chat requests from a series number: valid bodies mutated (byte flips, truncation, splices),
-/// random JSON of random shapes, and header sets with odd content types, auth and request ids. Deterministic for a
-/// given series, so a failure can be replayed.
+/// random JSON of random shapes, valid bodies with a lone surrogate escape (<c>\ud800</c>, <c>\udc00</c>: valid JSON, no
+/// valid Unicode text) put into a value or a property name, and header sets with odd content types, auth and request
+/// ids. Deterministic for a given series, so a failure can be replayed.
 /// </summary>
 public sealed class RequestFuzzer(int series)
 {
@@ -33,11 +34,12 @@ public sealed class RequestFuzzer(int series)
 
     public (byte[] Body, string? ContentType, List<KeyValuePair<string, string>> Headers) Next()
     {
-        var body = _random.Next(4) switch
+        var body = _random.Next(5) switch
         {
             0 => Mutate(Encoding.UTF8.GetBytes(Pick(Samples))),
             1 => Encoding.UTF8.GetBytes(RandomJson(0)),
             2 => Splice(),
+            3 => Encoding.UTF8.GetBytes(WithLoneSurrogate(Pick(Samples))),
             _ => RandomBytes(),
         };
         var headers = new List<KeyValuePair<string, string>>();
@@ -54,6 +56,27 @@ public sealed class RequestFuzzer(int series)
             headers.Add(new("Accept", Pick(["text/event-stream", "*/*", "application/json", "garbage"])));
         }
         return (body, Pick(ContentTypes), headers);
+    }
+
+    private static readonly string[] LoneSurrogates = ["\\ud800", "\\udc00", "\\udfff", "x\\ud83d", "\\ude00y", "\\ud800\\u0041"];
+
+    /// <summary>
+    /// The sample with one of its strings (a value such as the model or a content, or a property name) replaced by, or
+    /// extended with, a lone surrogate escape: the body stays valid JSON, so it reaches the code that reads the text.
+    /// </summary>
+    private string WithLoneSurrogate(string sample)
+    {
+        var strings = System.Text.RegularExpressions.Regex.Matches(sample, "\"[^\"]*\"");
+        var target = strings[_random.Next(strings.Count)];
+        var surrogate = Pick(LoneSurrogates);
+        var inner = target.Value[1..^1];
+        var replaced = _random.Next(3) switch
+        {
+            0 => surrogate,
+            1 => inner + surrogate,
+            _ => surrogate + inner,
+        };
+        return sample[..target.Index] + "\"" + replaced + "\"" + sample[(target.Index + target.Length)..];
     }
 
     private byte[] Mutate(byte[] bytes)
@@ -98,10 +121,10 @@ public sealed class RequestFuzzer(int series)
             0 => "null",
             1 => _random.Next(2) == 0 ? "true" : "false",
             2 => Pick(["0", "-1", "1.5", "1e308", "-1e-308", "123456789012345678901234567890"]),
-            3 => "\"" + Pick(["", "user", "assistant", "system", "tool", "m", "\\u0000", "\\ud83d\\ude00", "\\\"", "x\\ny"]) + "\"",
+            3 => "\"" + Pick(["", "user", "assistant", "system", "tool", "m", "\\u0000", "\\ud83d\\ude00", "\\\"", "x\\ny", "\\ud800", "\\udc00x"]) + "\"",
             4 or 5 => "[" + string.Join(",", Enumerable.Range(0, _random.Next(0, 4)).Select(_ => RandomJson(depth + 1))) + "]",
             _ => "{" + string.Join(",", Enumerable.Range(0, _random.Next(0, 5)).Select(_ =>
-                $"\"{Pick(["model", "messages", "role", "content", "stream", "x", "model"])}\":{RandomJson(depth + 1)}")) + "}",
+                $"\"{Pick(["model", "messages", "role", "content", "stream", "x", "model", "\\udc00", "mod\\ud800el"])}\":{RandomJson(depth + 1)}")) + "}",
         };
     }
 

@@ -41,6 +41,9 @@ public class SettingsResolverTests
         "UPSTREAM_CONNECT_TIMEOUT_SECONDS" => s.UpstreamConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         "UPSTREAM_TIMEOUT_SECONDS" => s.UpstreamTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
         "SHUTDOWN_TIMEOUT_SECONDS" => s.ShutdownTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        "ALLOWED_HOSTS" => string.Join(",", s.EffectiveAllowedHosts),
+        "ALLOW_UNAUTHENTICATED" => s.AllowUnauthenticated.ToString(),
+        "MAX_INFLIGHT_BODY_BYTES" => s.MaxInflightBodyBytes.ToString(CultureInfo.InvariantCulture),
         "UPSTREAMS" => string.Join(",", s.Upstreams.Select(u => $"{u.Name}={u.BaseUrl.AbsoluteUri}")),
         "MODEL_ALIASES" => string.Join(",", ModelAliases.Parse(s.ModelAliases).Targets.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}>{a.Value}")),
         "MODEL_REFRESH_SECONDS" => s.ModelRefreshInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
@@ -57,7 +60,7 @@ public class SettingsResolverTests
         { "MODEL_PROVIDER_MAP", "--model-provider-map", ["a=stub", " b = ollama , local-*=stub", "c=stub,local-*=ollama"], "|", ["a|", "b|stub", "c|ollama"] },
         { "OPENAI_COMPAT_BASE_URL", "--openai-compat-base-url", ["http://h1:1/v1", "https://h2/v1/", "http://h3:3"], "http://localhost:11434/v1/", ["http://h1:1/v1/", "https://h2/v1/", "http://h3:3/"] },
         { "OPENAI_COMPAT_API_KEY", "--openai-compat-api-key", ["k1", "k2", "k3"], "", ["k1", "k2", "k3"] },
-        { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", ["http://a.test", "http://b.test:3000, https://c.test", "*"], "*", ["http://a.test", "http://b.test:3000,https://c.test", "*"] },
+        { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", ["http://a.test", "http://b.test:3000, https://c.test:*", "*"], string.Join(",", ProxySettings.LoopbackOrigins), ["http://a.test", "http://b.test:3000,https://c.test:*", "*"] },
         { "LOG_REQUESTS", "--log-requests", ["yes", "1", "on"], "False", ["True", "True", "True"] },
         { "LOG_LEVEL", "--log-level", ["debug", "WARNING", "Error"], "INFO", ["DEBUG", "WARNING", "ERROR"] },
         { "LOG_FORMAT", "--log-format", ["json", "TEXT", "Auto"], "Auto", ["Json", "Text", "Auto"] },
@@ -72,6 +75,9 @@ public class SettingsResolverTests
         { "UPSTREAM_CONNECT_TIMEOUT_SECONDS", "--upstream-connect-timeout-seconds", ["1", "2.5", "3"], "10", ["1", "2.5", "3"] },
         { "UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", ["7", "8", "9"], "600", ["7", "8", "9"] },
         { "SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", ["0", "5", "6"], "30", ["0", "5", "6"] },
+        { "ALLOWED_HOSTS", "--allowed-hosts", ["proxy.lan", " *.example.com , 10.0.0.5,::1 ", "*"], "localhost,127.0.0.1,[::1]", ["proxy.lan", "*.example.com,10.0.0.5,[::1]", "*"] },
+        { "ALLOW_UNAUTHENTICATED", "--allow-unauthenticated", ["true", "yes", "1"], "False", ["True", "True", "True"] },
+        { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", ["30000000", "0", "1073741824"], "67108864", ["30000000", "0", "1073741824"] },
         { "UPSTREAMS", "--upstream", ["a=http://h1:1/v1", "b=http://h2/v1/, c-2=https://h3/v1", "d=http://h4:4"], "", ["a=http://h1:1/v1/", "b=http://h2/v1/,c-2=https://h3/v1/", "d=http://h4:4/"] },
         { "MODEL_ALIASES", "--model-aliases", ["a=b", " c = d , e=f:latest,", "g=h"], "", ["a>b", "c>d,e>f:latest", "g>h"] },
         { "MODEL_REFRESH_SECONDS", "--model-refresh-seconds", ["0", "5", "1.5"], "30", ["0", "5", "1.5"] },
@@ -199,6 +205,16 @@ public class SettingsResolverTests
         { "UPSTREAM_TIMEOUT_SECONDS", "--upstream-timeout-seconds", "soon" },
         { "SHUTDOWN_TIMEOUT_SECONDS", "--shutdown-timeout-seconds", "-1" },
         { "PROXY_API_KEYS_FILE", "--api-keys-file", "/nonexistent/keys.txt" },
+        { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", "http://localhost:80:*" },
+        { "CORS_ALLOW_ORIGINS", "--cors-allow-origins", "http://localhost:x" },
+        { "ALLOWED_HOSTS", "--allowed-hosts", "localhost:8000" },
+        { "ALLOWED_HOSTS", "--allowed-hosts", "bad host" },
+        { "ALLOWED_HOSTS", "--allowed-hosts", "http://proxy.lan" },
+        { "ALLOW_UNAUTHENTICATED", "--allow-unauthenticated", "sure" },
+        { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "-1" },
+        { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "64MB" },
+        // Smaller than the largest body (the built-in ceiling of 30,000,000 bytes): such a body could never be read.
+        { "MAX_INFLIGHT_BODY_BYTES", "--max-inflight-body-bytes", "1048576" },
         { "LLM_PROVIDER", "--provider", "lmstudio" },
         { "UPSTREAMS", "--upstream", "gpu" },
         { "MODEL_ALIASES", "--model-aliases", "a=a" },
@@ -226,6 +242,36 @@ public class SettingsResolverTests
         code = ProxyCommandLine.Run([flag, value], new Dictionary<string, string>(), TextWriter.Null, stderr);
         Assert.Equal(2, code);
         Assert.Contains(flag, stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_body_limit_above_the_budget_of_bodies_in_flight_exits_2_naming_both()
+    {
+        var stderr = new StringWriter();
+        var code = ProxyCommandLine.Run([], new Dictionary<string, string> { ["MAX_REQUEST_BYTES"] = "100000000" }, TextWriter.Null, stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("MAX_REQUEST_BYTES='100000000'", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("MAX_INFLIGHT_BODY_BYTES", stderr.ToString(), StringComparison.Ordinal);
+
+        var raised = Resolve([], new() { ["MAX_REQUEST_BYTES"] = "100000000", ["MAX_INFLIGHT_BODY_BYTES"] = "200000000" });
+        Assert.Equal(200_000_000, raised.MaxInflightBodyBytes);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "localhost,127.0.0.1,[::1]", false)]
+    [InlineData("localhost", "localhost,127.0.0.1,[::1]", false)]
+    [InlineData("::1", "localhost,127.0.0.1,[::1]", false)]
+    [InlineData("127.0.0.2", "localhost,127.0.0.1,[::1],127.0.0.2", false)]
+    [InlineData("0.0.0.0", "*", true)]
+    [InlineData("::", "*", true)]
+    [InlineData("192.168.1.20", "*", true)]
+    public void The_host_allow_list_and_protected_mode_follow_the_bind_address(string host, string allowedHosts, bool protectedMode)
+    {
+        var s = Resolve(["--host", host]);
+        Assert.Equal(allowedHosts, string.Join(",", s.EffectiveAllowedHosts));
+        Assert.Equal(protectedMode, s.ProtectedMode);
+        Assert.False(Resolve(["--host", host, "--api-keys", "k"]).ProtectedMode);
+        Assert.False(Resolve(["--host", host, "--allow-unauthenticated"]).ProtectedMode);
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public class ProxySettingsTests
             ApiKeys = ["sk-proxy-5ecret-a", "sk-proxy-5ecret-b"],
             OpenAiCompatBaseUrl = new Uri("http://user:pa55word@models.internal:11434/v1/"),
             RateLimitMaxRequests = 77,
+            AllowedHosts = ["proxy.lan"],
+            MaxInflightBodyBytes = 12345,
             Upstreams = [new UpstreamDefinition("gpu", new Uri("http://me:pa55word@gpu-box:8000/v1"), new UpstreamOptions { ApiKey = "sk-gpu-5ecret", Priority = 3 })],
             UpstreamOptionsByName = new Dictionary<string, UpstreamOptions> { ["ollama"] = new() { ApiKey = "sk-ollama-5ecret" } },
             RedisUrl = RedisUrl.Parse("redis://proxy:redis-5ecret@cache:6380/1"),
@@ -27,6 +29,13 @@ public class ProxySettingsTests
         Assert.Contains("ApiKeys = (2 set)", text, StringComparison.Ordinal);
         Assert.Contains("models.internal:11434", text, StringComparison.Ordinal);
         Assert.Contains("RateLimitMaxRequests = 77", text, StringComparison.Ordinal);
+        Assert.Contains("AllowedHosts = proxy.lan", text, StringComparison.Ordinal);
+        Assert.Contains("MaxInflightBodyBytes = 12345", text, StringComparison.Ordinal);
+        // Every property a setting is kept in shows up by name, except the secrets' values.
+        foreach (var property in typeof(ProxySettings).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            Assert.Contains(property.Name + " = ", text, StringComparison.Ordinal);
+        }
         Assert.Contains("gpu=http://gpu-box:8000/v1", text, StringComparison.Ordinal);
         Assert.Contains("Priority = 3", text, StringComparison.Ordinal);
         Assert.Contains("RedisUrl = redis://proxy:***@cache:6380/1", text, StringComparison.Ordinal);

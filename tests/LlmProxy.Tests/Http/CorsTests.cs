@@ -19,12 +19,31 @@ public class CorsTests
     [Fact]
     public async Task Star_answers_any_origin_with_a_star_and_exposes_the_id_and_rate_limit_headers()
     {
-        await using var proxy = await TestProxy.StartAsync();
+        await using var proxy = await TestProxy.StartAsync(new ProxySettings { CorsAllowOrigins = ["*"] });
         using var response = await proxy.Client.SendAsync(WithOrigin(Requests.Post("/proxy", Requests.ValidChat), "https://app.example"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("*", Header(response, "Access-Control-Allow-Origin"));
         var exposed = Header(response, "Access-Control-Expose-Headers")!.Split(',').Select(h => h.Trim().ToLowerInvariant()).ToHashSet();
         Assert.Superset(new HashSet<string> { "x-request-id", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset" }, exposed);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:5173", true)]
+    [InlineData("http://localhost", true)]
+    [InlineData("https://127.0.0.1:8443", true)]
+    [InlineData("http://[::1]:3000", true)]
+    [InlineData("HTTP://LOCALHOST:3000", true)]
+    [InlineData("https://evil.example", false)]
+    [InlineData("http://localhost.evil.example", false)]
+    [InlineData("http://localhost:3000.evil.example", false)]
+    [InlineData("http://127.0.0.1.nip.io", false)]
+    [InlineData("null", false)]
+    public async Task By_default_only_pages_served_from_this_machine_get_cors_headers(string origin, bool allowed)
+    {
+        await using var proxy = await TestProxy.StartAsync();
+        using var response = await proxy.Client.SendAsync(WithOrigin(Requests.Post("/proxy", Requests.ValidChat), origin));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(allowed ? origin : null, Header(response, "Access-Control-Allow-Origin"));
     }
 
     [Fact]

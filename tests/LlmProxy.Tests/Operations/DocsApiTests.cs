@@ -47,6 +47,21 @@ public class DocsApiTests
     }
 
     [Fact]
+    public async Task The_document_never_repeats_the_requests_host_as_its_server()
+    {
+        // Every Host allowed, so the request reaches the document: the only protection left is the document itself.
+        await using var proxy = await KestrelProxy.StartAsync(new LlmProxy.Configuration.ProxySettings { AllowedHosts = ["*"] });
+        var request = new HttpRequestMessage(HttpMethod.Get, "openapi.json");
+        request.Headers.Host = "evil.example:666";
+        using var response = await proxy.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("evil.example", text, StringComparison.Ordinal);
+        // No server entry at all: the docs pages use the address they were loaded from (docs/api.md, API description).
+        Assert.False((await Requests.JsonAsync(response)).TryGetProperty("servers", out _));
+    }
+
+    [Fact]
     public async Task Rate_limited_routes_document_their_429_and_v1_routes_get_the_openai_error_shape()
     {
         // A route added now, through the generator that makes the committed document.

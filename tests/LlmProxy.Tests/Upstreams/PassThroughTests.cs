@@ -47,7 +47,7 @@ public class PassThroughTests
     }
 
     [Fact]
-    public async Task The_upstream_gets_its_own_Host_no_Origin_no_hop_by_hop_headers_and_the_request_id()
+    public async Task The_upstream_gets_only_the_allowed_client_headers_its_own_Host_and_the_request_id()
     {
         await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200, """{"object":"list","data":[]}"""));
         await using var proxy = await KestrelProxy.StartAsync(upstream);
@@ -55,7 +55,7 @@ public class PassThroughTests
         // Raw HTTP/1.1: HttpClient would rewrite Connection to "keep-alive" and drop the custom token this test needs.
         const string body = """{"model":"e","input":"x"}""";
         var raw = "POST /v1/embeddings HTTP/1.1\r\n"
-            + "Host: proxy.example\r\n"
+            + "Host: localhost\r\n"
             + "Authorization: Bearer client-token\r\n"
             + "Content-Type: application/json\r\n"
             + $"Content-Length: {body.Length}\r\n"
@@ -67,6 +67,16 @@ public class PassThroughTests
             + "TE: trailers\r\n"
             + "x-request-id: trace-42\r\n"
             + "OpenAI-Organization: org-1\r\n"
+            + "User-Agent: test-sdk/1.0\r\n"
+            + "Forwarded: for=10.9.9.9\r\n"
+            + "X-Forwarded-For: 10.9.9.9\r\n"
+            + "X-Forwarded-Host: internal.example\r\n"
+            + "X-Real-IP: 10.9.9.9\r\n"
+            + "Proxy-Foo: bar\r\n"
+            + "X-HTTP-Method-Override: DELETE\r\n"
+            + "Content-Encoding: gzip\r\n"
+            + "Cookie: session=1\r\n"
+            + "X-Custom: anything\r\n"
             + "\r\n" + body;
         using (var tcp = new System.Net.Sockets.TcpClient())
         {
@@ -84,6 +94,13 @@ public class PassThroughTests
         Assert.False(headers.ContainsKey("TE"));
         Assert.False(headers.ContainsKey("Keep-Alive"));
         Assert.False(headers.ContainsKey("Proxy-Authorization"));
+        // An allow-list: nothing a client could use to lie about where the request came from or what it is.
+        foreach (var dropped in new[] { "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Proxy-Foo", "X-HTTP-Method-Override", "Content-Encoding", "Cookie", "X-Custom" })
+        {
+            Assert.False(headers.ContainsKey(dropped), dropped + " reached the upstream");
+        }
+        Assert.Equal("test-sdk/1.0", headers["User-Agent"]);
+        Assert.Equal("application/json", headers["Content-Type"]);
         Assert.Equal("trace-42", headers["x-request-id"]);
         Assert.Equal("org-1", headers["OpenAI-Organization"]);
         // Default auth mode: the client's Authorization is forwarded.

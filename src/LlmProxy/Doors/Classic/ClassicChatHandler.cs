@@ -23,6 +23,10 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
     public async Task HandleAsync(HttpContext context, bool stream)
     {
         ChatRequest? request;
+        ReadOnlyMemory<byte> upstreamBody;
+        // The classic stream never shows usage; a token limit needs it all the same (docs/replicas.md, Token limits).
+        var askUsage = stream && RequestOutcome.Of(context).NeedsUsage;
+        BodyReservation? room;
         using (var body = await bodies.ReadAsync(context))
         {
             if (body is null)
@@ -44,7 +48,18 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
                 await ClassicErrors.WriteValidationAsync(context, problems);
                 return;
             }
+            // The upstream request is a copy of the body that lives until the request is over: it takes over the body's
+            // room in the budget of bodies in flight, and the body is given back here. The copy drops what the body had
+            // beyond the fields it keeps, so it rarely needs more room than the body held (whole KiB, see BodyReservation).
+            upstreamBody = ClassicUpstreamBody.Write(request, stream, askUsage);
+            var (reserved, reservation) = await bodies.GrowRoomAsync(context, body.DetachReservation(), upstreamBody.Length);
+            if (!reserved)
+            {
+                return;
+            }
+            room = reservation;
         }
+        using var heldRoom = room;
 
         var outcome = RequestOutcome.Of(context);
         outcome.Model = request.Model;
@@ -55,14 +70,9 @@ internal sealed class ClassicChatHandler(JsonBodyGate bodies, ModelRouter router
             return;
         }
         outcome.Provider = upstream.Name;
-        // The body is the proxy's own: it names the model to send (an alias's target) from the start. The classic
-        // stream never shows usage; a token limit needs it all the same.
-        var askUsage = stream && outcome.NeedsUsage;
-        var upstreamBody = JsonSerializer.SerializeToUtf8Bytes(
-            new UpstreamChatRequest(upstream.Model, request.Messages, stream, askUsage ? new StreamOptions(IncludeUsage: true) : null),
-            UpstreamJsonContext.Default.UpstreamChatRequest);
         using var scope = stream ? metrics.TrackStream() : default;
-        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, stream, IncludeUsage: askUsage, upstreamBody), context);
+        // The body names the client's model: for an alias the route splices its target in (docs/upstreams.md, Aliases).
+        using var call = await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, request.Model, stream, IncludeUsage: askUsage, upstreamBody), context);
         var failure = call.Failure;
         if (failure is null)
         {

@@ -30,6 +30,7 @@ internal sealed class ClassicErrors : IErrorDialect
         411 => "Length Required",
         413 => "Payload Too Large",
         415 => "Unsupported Media Type",
+        421 => "Misdirected Request",
         422 => "Validation Error",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmProxy.Json;
 
 namespace LlmProxy.Doors.OpenAi;
 
@@ -30,7 +31,8 @@ internal static class OpenAiBodySniffer
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("model"u8))
+                // JsonText.Is: a property name holding a lone surrogate escape is just another name to skip, not a 500.
+                if (JsonText.Is(ref reader, "model"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
@@ -38,9 +40,14 @@ internal static class OpenAiBodySniffer
                         (problem, param) = ("'model' must be a string", "model");
                         return null;
                     }
-                    model = reader.GetString();
+                    model = JsonText.TryGetString(ref reader);
+                    if (model is null)
+                    {
+                        (problem, param) = ("'model' must be valid Unicode text (contains a lone surrogate escape)", "model");
+                        return null;
+                    }
                 }
-                else if (reader.ValueTextEquals("stream"u8))
+                else if (JsonText.Is(ref reader, "stream"u8))
                 {
                     reader.Read();
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
@@ -50,7 +57,7 @@ internal static class OpenAiBodySniffer
                     }
                     stream = reader.TokenType == JsonTokenType.True;
                 }
-                else if (reader.ValueTextEquals("stream_options"u8))
+                else if (JsonText.Is(ref reader, "stream_options"u8))
                 {
                     reader.Read();
                     includeUsage = ReadIncludeUsage(ref reader);
@@ -89,7 +96,7 @@ internal static class OpenAiBodySniffer
         var includeUsage = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isIncludeUsage = reader.ValueTextEquals("include_usage"u8);
+            var isIncludeUsage = JsonText.Is(ref reader, "include_usage"u8);
             reader.Read();
             if (isIncludeUsage && reader.TokenType == JsonTokenType.True)
             {

@@ -7,11 +7,15 @@ namespace LlmProxy.Http.Body;
 
 /// <summary>
 /// The gate every JSON route's body passes (docs/api.md, Request bodies): a JSON content type (else 415), a body within
-/// the limit read once into a pooled buffer (else 413), valid UTF-8 throughout (else 400). The error is written in the
-/// route's dialect and null returned; otherwise the caller owns (and disposes) the body.
+/// the limit read once into a pooled buffer (else 413) and within the budget of bodies in flight (else, after a short
+/// wait, 503), valid UTF-8 throughout (else 400). The error is written in the route's dialect and null returned;
+/// otherwise the caller owns (and disposes) the body, and with it the body's room in the budget.
 /// </summary>
-internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors)
+internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors, BodyBudget budget)
 {
+    /// <summary>The OpenAI-style code of the 503 when the budget of bodies in flight is full.</summary>
+    public const string BudgetFullCode = "server_overloaded";
+
     private readonly long _limit = settings.EffectiveMaxRequestBytes;
 
     /// <param name="context">The request whose body is read.</param>
@@ -38,7 +42,19 @@ internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors)
             return null;
         }
         // The limit is at most 1 GiB (settings), so it is an int; reading stops one byte past it.
-        var body = await PooledBody.ReadAsync(request.Body, (int)_limit, context.RequestAborted, request.ContentLength);
+        PooledBody body;
+        try
+        {
+            body = await PooledBody.ReadAsync(request.Body, (int)_limit, context.RequestAborted, request.ContentLength,
+                reservation: budget.Open(context.RequestAborted));
+        }
+        catch (BodyBudgetExceededException)
+        {
+            // Connection: close — the rest of the body was not read, and draining it is what the budget refused.
+            context.Response.Headers.Connection = "close";
+            await WriteBudgetFullAsync(context);
+            return null;
+        }
         if (body.Length > _limit)
         {
             body.Dispose();
@@ -55,6 +71,37 @@ internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors)
         }
         return body;
     }
+
+    /// <summary>
+    /// Room in the budget of bodies in flight for a copy of the request's body that a door sends upstream (a rewritten or
+    /// translated body): <paramref name="room"/> — the body's own, from <see cref="PooledBody.DetachReservation"/> —
+    /// grown to <paramref name="totalBytes"/> when the copy may be larger. No room: the 503 is written and false returned.
+    /// Otherwise the caller owns the room (null when there is no budget) and disposes it once the copy is gone.
+    /// </summary>
+    public async Task<(bool Reserved, BodyReservation? Room)> GrowRoomAsync(HttpContext context, BodyReservation? room, long totalBytes)
+    {
+        room ??= budget.Open(context.RequestAborted);
+        if (room is null || room.Bytes >= totalBytes)
+        {
+            return (true, room);
+        }
+        try
+        {
+            await room.GrowAsync(totalBytes - room.Bytes);
+            return (true, room);
+        }
+        catch (BodyBudgetExceededException)
+        {
+            room.Dispose();
+            await WriteBudgetFullAsync(context);
+            return (false, null);
+        }
+    }
+
+    private Task WriteBudgetFullAsync(HttpContext context) =>
+        errors.WriteAsync(context, new ProxyError(StatusCodes.Status503ServiceUnavailable,
+            $"The proxy holds as many request bodies as MAX_INFLIGHT_BODY_BYTES allows ({budget.CapacityBytes} bytes at once); retry in a moment",
+            BudgetFullCode, RetryAfter: BodyBudget.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Accepts <c>application/json</c> and <c>application/*+json</c> (RFC 6839 §3.1), with any parameters.</summary>
     public static bool IsJson(string? contentType)
