@@ -41,8 +41,8 @@ public class MetricsScrapeTests
         {
             traffic.Add(SendAsync(proxy, Http.Post("proxy/stream", Http.ValidChat)));
         }
-        // Client-chosen model names: without model lists (the stub, no UPSTREAMS) the first ones are kept up to the cap
-        // of 100 and the rest are "other" (docs/operations.md, Metrics; with lists, unknown names are "other" at once).
+        // Client-chosen model names sent to the stub (which answers every name) are kept up to the cap of 100 and the
+        // rest are "other" (docs/operations.md, Metrics; sent to a real server, a name it does not answer is "other").
         for (var i = 0; i < distinctModels; i++)
         {
             traffic.Add(SendAsync(proxy, Http.Post("proxy", Chat($"model-{i}"))));

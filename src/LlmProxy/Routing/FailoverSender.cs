@@ -16,7 +16,7 @@ namespace LlmProxy.Routing;
 /// against one budget of <see cref="MaxAttempts"/>, and all of them share one wait for an answer's head
 /// (UPSTREAM_TIMEOUT_SECONDS from the first send). Nothing is retried once an upstream answered 2xx.
 /// </summary>
-internal sealed partial class FailoverSender(ProxySettings settings, LlmMetrics llmMetrics, UpstreamMetrics metrics, ILogger<FailoverSender> logger)
+internal sealed partial class FailoverSender(ProxySettings settings, LlmMetrics llmMetrics, UpstreamMetrics metrics, ModelCatalog catalog, ILogger<FailoverSender> logger)
 {
     /// <summary>The first attempt and two more, whether on the same upstream or others.</summary>
     public const int MaxAttempts = 3;
@@ -129,6 +129,13 @@ internal sealed partial class FailoverSender(ProxySettings settings, LlmMetrics 
                 // The answer's head is in: the call holds the slot until its answer ends.
                 call.Hold(entry.Gate);
                 kept?.Dispose();
+                // A model a server without a known list answers is taken for a real one: from now on it is a label value
+                // (docs/operations.md, Metrics). A server with a list is judged by its list: some (llama.cpp server)
+                // answer any name with the one model they run.
+                if (entry.Models is null)
+                {
+                    catalog.Answered(outcome.Model ?? request.Model);
+                }
                 return Answered(call, context);
             }
             entry.Gate.Release();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using LlmProxy.Metrics;
 
@@ -16,6 +17,7 @@ internal sealed class ModelCatalog
     private readonly UpstreamPool _pool;
     private readonly RoutingTable _table;
     private readonly Lock _rebuildLock = new();
+    private readonly ConcurrentDictionary<string, byte> _answered = new(StringComparer.Ordinal);
     private Snapshot _snapshot;
 
     public ModelCatalog(UpstreamPool pool, RoutingTable table, LlmMetrics metrics)
@@ -24,13 +26,7 @@ internal sealed class ModelCatalog
         _table = table;
         _snapshot = Build();
         pool.Changed += Rebuild;
-        // Only where model lists are read in the background (UPSTREAMS, discovery) can a name be checked against them.
-        // Without (the stub, the legacy single upstream) every name is kept as it always was, up to the cap
-        // (docs/operations.md, Metrics): otherwise the default setup would label every request "other".
-        if (pool.Mode != UpstreamMode.Legacy)
-        {
-            metrics.LimitModelLabelsTo(IsKnownModel);
-        }
+        metrics.LimitModelLabelsTo(IsKnownModel);
     }
 
     /// <summary>
@@ -43,8 +39,29 @@ internal sealed class ModelCatalog
         return snapshot.ByModelLookup.TryGetValue(Key(model), out var entries) ? entries : snapshot.Unlisted;
     }
 
-    /// <summary>The configuration (map, aliases) or an upstream's list names <paramref name="model"/>.</summary>
-    public bool IsKnownModel(string model) => Volatile.Read(ref _snapshot).KnownLookup.Contains(Key(model));
+    /// <summary>
+    /// Whether <paramref name="model"/> is a real model name, fit to be a <c>model</c> label (docs/operations.md,
+    /// Metrics): the configuration (map, aliases) or an upstream's list names it, a model server has answered a request
+    /// for it, or it goes to the stub (which answers every name and serves no real model). A made-up name sent to a
+    /// real server is none of these, so junk names cannot use up the labels of real ones.
+    /// </summary>
+    public bool IsKnownModel(string model) =>
+        Volatile.Read(ref _snapshot).KnownLookup.Contains(Key(model))
+        || _answered.ContainsKey(model)
+        || (_table.Map.Match(model) ?? _table.DefaultProvider) == ProviderNames.Stub;
+
+    /// <summary>
+    /// A model server whose list is not known answered a request for <paramref name="model"/> with success: the name is
+    /// taken for a real one (the legacy upstream, whose list is read only when a client asks, or a server whose list
+    /// is not read yet). At most <see cref="LlmMetrics.MaxModelLabels"/> names are learned this way.
+    /// </summary>
+    public void Answered(string model)
+    {
+        if (_answered.Count < LlmMetrics.MaxModelLabels && !_answered.ContainsKey(model))
+        {
+            _answered.TryAdd(model, 0);
+        }
+    }
 
     /// <summary>Rebuilds the index from the current lists (after a list changed or an upstream joined).</summary>
     public void Rebuild()
