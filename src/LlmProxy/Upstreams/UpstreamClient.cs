@@ -85,6 +85,15 @@ internal sealed class UpstreamClient(UpstreamHttp http, ProxyAuth auth, ProxySet
             return (null, UpstreamFailure.Unreachable(
                 $"The upstream model server at {Authority(url)} {(beforeAnyByte ? "is unreachable" : "failed")}: {Describe(e)}", beforeAnyByte));
         }
+        catch (SocketException e)
+        {
+            // SocketsHttpHandler reads Socket.RemoteEndPoint right after connecting (HttpConnectionPool.ConnectAsync), and
+            // a server that resets the connection in that instant makes it throw a bare SocketException (ENOTCONN,
+            // "Transport endpoint is not connected") that no HttpRequestException wraps. Nothing was sent or received:
+            // the same as a refused connection (tests/LlmProxy.Tests/Upstreams/UpstreamErrorMappingTests.cs, reset test).
+            return (null, UpstreamFailure.Unreachable(
+                $"The upstream model server at {Authority(url)} is unreachable: connection reset ({e.SocketErrorCode})", true));
+        }
     }
 
     /// <summary>Refused, reset or closed before a response, name not resolved: nothing was received, a retry is safe.</summary>

@@ -45,14 +45,23 @@ public class HotPathAllocationTests
         {
             Record();
         }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < Iterations; i++)
+        // Measured up to three times: on a loaded machine the runtime may still be swapping in tier-1 code during a
+        // round, and that one-off shows up as a few KB on this thread. An allocation of the hot path itself would be
+        // there in every round (Iterations times over).
+        long allocated = -1;
+        var rounds = 0;
+        while (allocated != 0 && rounds < 3)
         {
-            Record();
+            rounds++;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Iterations; i++)
+            {
+                Record();
+            }
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, allocated);
-        Assert.Equal(Iterations + 100, counter.Labels(method, path, status).Value);
+        Assert.Equal((Iterations * rounds) + 100, counter.Labels(method, path, status).Value);
     }
 }

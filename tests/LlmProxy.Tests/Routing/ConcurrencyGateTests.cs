@@ -14,16 +14,23 @@ public class ConcurrencyGateTests
         Assert.True(await gate.AcquireAsync(Long, CancellationToken.None));
         Assert.True(await gate.AcquireAsync(Long, CancellationToken.None));
         var order = new List<int>();
-        var waiters = Enumerable.Range(0, 3).Select(async i =>
+        async Task AcquireAsync(int waiter)
         {
-            await Task.Delay(20 * i);
             Assert.True(await gate.AcquireAsync(Long, CancellationToken.None));
             lock (order)
             {
-                order.Add(i);
+                order.Add(waiter);
             }
-        }).ToArray();
-        await WaitUntil(() => gate.Queued == 3);
+        }
+        // One after the other, each in the queue before the next comes: the order they came in is known, not guessed
+        // from delays a loaded machine may not keep.
+        var waiters = new List<Task>();
+        for (var i = 0; i < 3; i++)
+        {
+            waiters.Add(AcquireAsync(i));
+            var queued = i + 1;
+            await WaitUntil(() => gate.Queued == queued);
+        }
         Assert.Equal(2, gate.InFlight);
         for (var released = 1; released <= 3; released++)
         {
