@@ -115,42 +115,32 @@ internal static class SseEvents
         try
         {
             var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (!TrySeekTopLevel(ref reader, "usage"u8) || reader.TokenType != JsonTokenType.StartObject)
             {
                 return false;
             }
+            var found = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isUsage = JsonText.Is(ref reader, "usage"u8);
+                var isPrompt = JsonText.Is(ref reader, "prompt_tokens"u8);
+                var isCompletion = JsonText.Is(ref reader, "completion_tokens"u8);
                 reader.Read();
-                if (!isUsage || reader.TokenType != JsonTokenType.StartObject)
+                if (isPrompt && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var p))
+                {
+                    promptTokens = p;
+                    found = true;
+                }
+                else if (isCompletion && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var c))
+                {
+                    completionTokens = c;
+                    found = true;
+                }
+                else
                 {
                     reader.Skip();
-                    continue;
                 }
-                var found = false;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isPrompt = JsonText.Is(ref reader, "prompt_tokens"u8);
-                    var isCompletion = JsonText.Is(ref reader, "completion_tokens"u8);
-                    reader.Read();
-                    if (isPrompt && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var p))
-                    {
-                        promptTokens = p;
-                        found = true;
-                    }
-                    else if (isCompletion && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var c))
-                    {
-                        completionTokens = c;
-                        found = true;
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-                return found;
             }
+            return found;
         }
         catch (JsonException)
         {
@@ -220,20 +210,10 @@ internal static class SseEvents
         try
         {
             var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (TrySeekTopLevel(ref reader, "model"u8) && reader.TokenType == JsonTokenType.String)
             {
-                return false;
-            }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isModel = reader.ValueTextEquals("model"u8);
-                reader.Read();
-                if (isModel && reader.TokenType == JsonTokenType.String)
-                {
-                    model = reader.GetString();
-                    return model is not null;
-                }
-                reader.Skip();
+                model = reader.GetString();
+                return model is not null;
             }
         }
         catch (JsonException)
@@ -242,6 +222,30 @@ internal static class SseEvents
         catch (InvalidOperationException)
         {
             // A string the reader cannot transcode (a lone surrogate escape): no model to report.
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="reader"/> onto the value of the first top-level property called <paramref name="name"/>;
+    /// false when the text is not an object or has no such property. Throws <see cref="JsonException"/> on malformed
+    /// JSON, as the reader does: the callers catch it.
+    /// </summary>
+    private static bool TrySeekTopLevel(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = JsonText.Is(ref reader, name);
+            reader.Read();
+            if (match)
+            {
+                return true;
+            }
+            reader.Skip();
         }
         return false;
     }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace LlmProxy.Doors.Ollama;
 
@@ -18,26 +17,8 @@ internal static class OllamaChatRequestTranslator
     /// Translates <paramref name="body"/> into <paramref name="output"/>. <paramref name="upstreamModel"/> maps the
     /// client's model name to the one sent upstream (aliases); the model is written last, after routing could see it.
     /// </summary>
-    public static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel = null)
-    {
-        if (body.Trim(" \t\r\n"u8).IsEmpty)
-        {
-            return OllamaRequest.Invalid("missing request body");
-        }
-        if (!Utf8.IsValid(body))
-        {
-            return OllamaRequest.Invalid("request body is not valid UTF-8");
-        }
-        using var writer = new Utf8JsonWriter(output, OllamaJson.WriterOptions);
-        try
-        {
-            return Translate(body, writer, upstreamModel);
-        }
-        catch (JsonException e)
-        {
-            return OllamaRequest.Invalid($"invalid JSON body: {e.Message}");
-        }
-    }
+    public static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel = null) =>
+        OllamaBodyTranslation.Run(body, output, upstreamModel, Translate);
 
     private static OllamaRequest Translate(ReadOnlySpan<byte> body, Utf8JsonWriter writer, Func<string, string>? upstreamModel)
     {

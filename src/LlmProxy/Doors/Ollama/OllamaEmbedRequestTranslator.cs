@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace LlmProxy.Doors.Ollama;
 
@@ -20,26 +19,8 @@ internal static class OllamaEmbedRequestTranslator
     public static OllamaRequest TranslateEmbeddings(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel = null) =>
         Translate(body, output, upstreamModel, legacy: true);
 
-    private static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel, bool legacy)
-    {
-        if (body.Trim(" \t\r\n"u8).IsEmpty)
-        {
-            return OllamaRequest.Invalid("missing request body");
-        }
-        if (!Utf8.IsValid(body))
-        {
-            return OllamaRequest.Invalid("request body is not valid UTF-8");
-        }
-        using var writer = new Utf8JsonWriter(output, OllamaJson.WriterOptions);
-        try
-        {
-            return Translate(body, writer, upstreamModel, legacy);
-        }
-        catch (JsonException e)
-        {
-            return OllamaRequest.Invalid($"invalid JSON body: {e.Message}");
-        }
-    }
+    private static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel, bool legacy) =>
+        OllamaBodyTranslation.Run(body, output, (upstreamModel, legacy), static (b, w, s) => Translate(b, w, s.upstreamModel, s.legacy));
 
     private static OllamaRequest Translate(ReadOnlySpan<byte> body, Utf8JsonWriter writer, Func<string, string>? upstreamModel, bool legacy)
     {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace LlmProxy.Doors.Ollama;
 
@@ -15,26 +14,8 @@ namespace LlmProxy.Doors.Ollama;
 internal static class OllamaGenerateRequestTranslator
 {
     /// <summary>Translates <paramref name="body"/> into <paramref name="output"/>, as <see cref="OllamaChatRequestTranslator.Translate"/>.</summary>
-    public static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel = null)
-    {
-        if (body.Trim(" \t\r\n"u8).IsEmpty)
-        {
-            return OllamaRequest.Invalid("missing request body");
-        }
-        if (!Utf8.IsValid(body))
-        {
-            return OllamaRequest.Invalid("request body is not valid UTF-8");
-        }
-        using var writer = new Utf8JsonWriter(output, OllamaJson.WriterOptions);
-        try
-        {
-            return Translate(body, writer, upstreamModel);
-        }
-        catch (JsonException e)
-        {
-            return OllamaRequest.Invalid($"invalid JSON body: {e.Message}");
-        }
-    }
+    public static OllamaRequest Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output, Func<string, string>? upstreamModel = null) =>
+        OllamaBodyTranslation.Run(body, output, upstreamModel, Translate);
 
     private static OllamaRequest Translate(ReadOnlySpan<byte> body, Utf8JsonWriter writer, Func<string, string>? upstreamModel)
     {
