@@ -103,7 +103,8 @@ def parse_args():
     p.add_argument("--footprint-requests", type=int, default=20_000, help="requests before the idle RSS (every target)")
     p.add_argument("--no-pin", action="store_true")
     p.add_argument("--no-micro", action="store_true")
-    p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--no-profile", action="store_true",
+                   help="no perf profiles (start-up in the footprint step; llm-proxy and the bare forwarder in the headline)")
     p.add_argument("--only", default="", help="comma list of: " + ",".join(n for n, _ in STEPS) + " (or nonstreaming, streaming)")
     p.add_argument("--update", action="store_true",
                    help="with --only: keep the other steps' results of the last run (artifacts/bench/results.json)")
@@ -125,13 +126,13 @@ def parse_args():
         only = only or {"headline"}
         args.rounds = args.rounds if "--rounds" in sys.argv else 5
         args.duration = args.duration if "--duration" in sys.argv else 5
-        args.out, args.no_profile = str(ART / "BENCHMARKS.quick.md"), True
+        args.out = str(ART / "BENCHMARKS.quick.md")
     if args.smoke:
         args.duration, args.rounds, args.latency_streams, args.streams = 1, 1, 20, [50, 100]
         args.settle_seconds, args.event_window, args.growth_connections, args.growth_duration = 1, 2, [1, 16], 1
         args.leak_requests, args.leak_slice, args.cold_starts, args.footprint_requests = 5000, 1, 3, 2000
         args.door_events = [5, 25]
-        args.no_micro, args.no_profile, args.out = True, True, str(ART / "BENCHMARKS.smoke.md")
+        args.no_micro, args.out = True, str(ART / "BENCHMARKS.smoke.md")
     if args.no_micro:
         only = only or {n for n, _ in STEPS}
         only.discard("micro")
