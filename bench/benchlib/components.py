@@ -14,7 +14,7 @@ ROOTS = {"System", "Microsoft", "Internal", "Interop", "LlmProxy", "StackExchang
 # ILC's own prefixes in front of a managed name (boxed/unboxing stubs, statics bases, generic dictionaries).
 PREFIX = re.compile(r"^(?:<Boxed>|unbox_|__[A-Za-z]+_)")
 GC = re.compile(r"^(?:WKS|SVR)::|GCHeap|gc_heap|^Rhp(?:New|GcAlloc|NewArray)|^Rhp\w*AssignRef")
-OWN = "llm-proxy's own code"
+OWN = "own code (llm-proxy's `LlmProxy.*`, the bare forwarder's `Forwarder`)"
 ASYNC = re.compile(r"^System_(?:Threading|Runtime_CompilerServices_(?:Async|PoolingAsync|ConfiguredValueTask|ValueTaskAwaiter|TaskAwaiter))")
 # (component, assembly regex) for the CPU tables; first match wins.
 BY_ASSEMBLY = [

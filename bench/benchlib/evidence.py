@@ -126,7 +126,7 @@ def cpu(results):
     ok = [lb for lb in labels if "error" not in targets[lb]]
     out = [f"## {CPU}", "",
            f"`perf record -F {prof.get('freq')} -g -p <pid>` of each target in turn under the same saturated load as the "
-           f"headline (16 connections, {results.get('args', {}).get('duration')} s of `/v1/chat/completions`), symbols "
+           f"headline (16 connections, {prof.get('seconds') or results.get('args', {}).get('duration')} s of `/v1/chat/completions`), symbols "
            "from the `.dbg` beside each binary. Share: % of the target's samples whose sampled frame (self time) is in "
            "the component. µs/req: that share × the target's median CPU µs per request in the saturated rounds above, so "
            "the difference column is what llm-proxy spends per request beyond the bare forwarder, component by component."]
@@ -156,6 +156,18 @@ def cpu(results):
     for k in targets[first]["under"]:
         out.append(f"| {k} | " + " | ".join(
             f"{fmt(targets[lb]['under'].get(k), 1, ' %')} | {fmt(us(lb, targets[lb]['under'].get(k, 0)), 1)}" for lb in ok) + " |")
+    entries = {}
+    for lb in ok:
+        for k, v in (targets[lb].get("kernel") or {}).items():
+            entries.setdefault(k, {})[lb] = v
+    if entries:
+        out += ["", "The kernel's part by how it was entered (the system call nearest the sampled kernel frame, or a page "
+                "fault, an interrupt): more calls per request show here, not in any managed component.", "",
+                "| kernel entry | " + " | ".join(f"{lb} share | {lb} µs/req" for lb in ok) + " |", "|---" * (1 + 2 * len(ok)) + "|"]
+        for k in sorted(entries, key=lambda k: -entries[k].get(first, 0)):
+            if max(entries[k].values()) >= 0.5:
+                out.append(f"| {k} | " + " | ".join(
+                    f"{fmt(entries[k].get(lb, 0), 1, ' %')} | {fmt(us(lb, entries[k].get(lb, 0)), 1)}" for lb in ok) + " |")
     for lb in ok:
         out += ["", f"Top symbols of {lb} by self time:", "", "| self | object | symbol |", "|---|---|---|"]
         out += [f"| {fmt(t['percent'], 1, ' %')} | {t['dso']} | `{short(t['symbol'])}` |" for t in targets[lb]["top"]]

@@ -96,7 +96,10 @@ def growth(args, pin, logdir, results, log):
     results["growth"] = out
 
 
+# 499 Hz costs the target little (2,999 Hz cost a third of its requests/s); 10 s at least give about a thousand samples
+# per target on one shared core.
 HEADLINE_FREQ = 499
+PROFILE_MIN_SECONDS = 10
 # Inclusive shares beside the self-time components: everything called from these frames (so llm-proxy's own code
 # with the JSON, header and pipe work it asks for), as % of samples.
 HEADLINE_FRAMES = {
@@ -115,11 +118,12 @@ def profile(args, pin, targets, logdir):
     if why:
         return {"error": why}
     profiles.add_symbols(profiles.symbols_of(Path(args.proxy_binary)), profiles.symbols_of(Path(args.bare_binary)))
-    out = {"freq": HEADLINE_FREQ, "targets": {}}
+    seconds = max(args.duration, PROFILE_MIN_SECONDS)
+    out = {"freq": HEADLINE_FREQ, "seconds": seconds, "targets": {}}
     for i, (label, srv, path, body) in enumerate(targets):
         data = logdir / f"perf-{'proxy' if i == 0 else 'bare'}.data"
         rec = profiles.attach(srv.pid, data, HEADLINE_FREQ)
-        load.wrk(pin, srv.port, path, body, args.duration)
+        load.wrk(pin, srv.port, path, body, seconds)
         err = profiles.detach(rec, data)
         if err:
             out["targets"][label] = {"error": err}
@@ -127,6 +131,7 @@ def profile(args, pin, targets, logdir):
         smp = profiles.samples(data)
         out["targets"][label] = {"path": path, "samples": len(smp), "components": profiles.by_component(smp),
                                  "under": profiles.share_under(smp, HEADLINE_FRAMES),
+                                 "kernel": profiles.kernel_entries(smp),
                                  "top": profiles.top_symbols(smp, 12)}
         if i == 0:
             out.update(path=path, **report_lines(data))

@@ -304,7 +304,7 @@ def profile(results):
     if not prof:
         return []
     out = ["## Profile of the proxy under saturating load", "",
-           f"`perf record -F 499 -g -p <proxy>` during a {results['args'].get('duration')} s saturated run of "
+           f"`perf record -F 499 -g -p <proxy>` during a {prof.get('seconds') or results['args'].get('duration')} s saturated run of "
            f"`{prof.get('path')}`; `perf report --no-children --sort dso,sym` (≥ 1 %):", "", "```"]
     out += prof.get("top", []) or [prof.get("error", "no samples")]
     return out + ["```", "", "By shared object:", "", "```"] + prof.get("by_dso", []) + ["```", ""]

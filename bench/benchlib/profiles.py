@@ -122,5 +122,37 @@ def by_component(smp):
     return out
 
 
+SYSCALL_ENTRY = re.compile(r"^(?:entry_SYSCALL|do_syscall_64)")
+FAULT = re.compile(r"page_fault")
+INTERRUPT = re.compile(r"^(?:asm_sysvec|asm_common_interrupt|irqentry_|common_interrupt|__do_softirq)")
+
+
+def kernel_entries(smp):
+    """{how the kernel was entered: % of all samples} for the samples whose own frame is in the kernel. A system call
+    is named by the user-space function that made it (the libc wrapper: `send`, `recv`, `read`, `epoll_wait`, ...):
+    the kernel's own frames do not always name it (this VM's `pvm_irq_enable` on the way out of a call), and loopback
+    delivery and the context switches a call causes count to the call. Else a page fault, an interrupt by its kind
+    (a reschedule IPI: another CPU woke a thread of the target; the timer tick), or "other"."""
+    total = sum(p for p, _ in smp) or 1
+    out = {}
+    for p, frames in smp:
+        if not frames or not frames[0][1].startswith("[kernel"):
+            continue
+        syms = [sym for sym, _ in frames]
+        user = next((sym for sym, dso in frames if not dso.startswith("[kernel")), "?")
+        if any(SYSCALL_ENTRY.match(x) for x in syms):
+            entry = "system call from `" + re.sub(r"@.*$", "", user).lstrip("_").removeprefix("libc_") + "`"
+        elif any(FAULT.search(x) for x in syms):
+            entry = "page faults"
+        elif any(INTERRUPT.match(x) for x in syms):
+            # asm_sysvec_reschedule_ipi: another CPU woke a thread here; apic_timer: the tick; ...
+            kind = next((x.removeprefix("asm_sysvec_").removeprefix("asm_") for x in syms if x.startswith("asm_")), "irq")
+            entry = f"interrupt `{kind}`"
+        else:
+            entry = "other kernel"
+        out[entry] = out.get(entry, 0) + 100 * p / total
+    return out
+
+
 def short_dso(dso):
     return dso.rsplit("/", 1)[-1]
