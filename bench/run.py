@@ -20,6 +20,8 @@ docs/benchmarks-growth.svg.
             of the binary beside --baseline-binary and each --variant)
   --only doors  each translating front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
+  --no-profile  no perf profiles (otherwise the start-up profile in the footprint step and llm-proxy's and the bare
+            forwarder's CPU by component in the headline step, in every mode; perf missing only skips them)
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
 """
 import argparse

@@ -68,6 +68,8 @@ def sizes(results):
         out += [f"| `{n}` | {fmt(secs[n] / 1e6, 2, ' MB')} | {fmt(bsecs[n] / 1e6 if n in bsecs else None, 2, ' MB')} "
                 f"| {fmt((secs[n] - bsecs.get(n, 0)) / 1e6, 2, ' MB')} |" for n in big]
         out.append("")
+    elif proxy.get("sections_error"):
+        out += [f"Sections: not measured ({proxy['sections_error']}).", ""]
     if "code" not in proxy:
         return out + [f"Code by assembly: not measured ({proxy.get('code_error', 'no symbols')}).", ""]
     code, bcode = proxy["code"], bare.get("code", {})

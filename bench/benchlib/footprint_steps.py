@@ -157,7 +157,9 @@ def size_breakdown(binary):
     its .dbg (every function symbol carries its size; data symbols carry none, so data is seen by section only), and
     the sections of the binary itself (`size -A`)."""
     out = {"binary_bytes": binary.stat().st_size}
-    if shutil.which("size"):
+    if shutil.which("size") is None:
+        out["sections_error"] = "size not installed (binutils)"
+    else:
         rows = subprocess.run(["size", "-A", str(binary)], capture_output=True, text=True).stdout.splitlines()
         out["sections"] = [[f[0], int(f[1])] for f in (ln.split() for ln in rows)
                            if len(f) == 3 and f[1].isdigit() and int(f[1]) > 0]
