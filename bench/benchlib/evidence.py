@@ -163,8 +163,10 @@ def cpu(results):
         for k, v in (targets[lb].get("kernel") or {}).items():
             entries.setdefault(k, {})[lb] = v
     if entries:
-        out += ["", "The kernel's part by how it was entered (the system call nearest the sampled kernel frame, or a page "
-                "fault, an interrupt): more calls per request show here, not in any managed component.", "",
+        out += ["", "The kernel's part by how it was entered: a system call named by the user-space function that made "
+                "it (loopback delivery and the context switches a call causes count to it), else a page fault or an "
+                "interrupt by its kind (`reschedule_ipi`: another CPU woke one of the target's threads). More calls or "
+                "more thread wake-ups per request show here, not in any managed component.", "",
                 "| kernel entry | " + " | ".join(f"{lb} share | {lb} µs/req" for lb in ok) + " |", "|---" * (1 + 2 * len(ok)) + "|"]
         for k in sorted(entries, key=lambda k: -entries[k].get(first, 0)):
             if max(entries[k].values()) >= 0.5:

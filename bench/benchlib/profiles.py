@@ -141,7 +141,7 @@ def kernel_entries(smp):
         syms = [sym for sym, _ in frames]
         user = next((sym for sym, dso in frames if not dso.startswith("[kernel")), "?")
         if any(SYSCALL_ENTRY.match(x) for x in syms):
-            entry = "system call from `" + re.sub(r"@.*$", "", user).lstrip("_").removeprefix("libc_") + "`"
+            entry = "system call from `" + re.sub(r"^_*(?:GI_+)?(?:libc_)?", "", re.sub(r"@.*$", "", user)) + "`"
         elif any(FAULT.search(x) for x in syms):
             entry = "page faults"
         elif any(INTERRUPT.match(x) for x in syms):
