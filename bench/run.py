@@ -20,6 +20,8 @@ docs/benchmarks-growth.svg.
             of the binary beside --baseline-binary and each --variant)
   --only doors  each translating front door's CPU per streamed event beside /v1's, a few minutes
   --smoke   every step for a few seconds, to check the runner itself; writes artifacts/bench/BENCHMARKS.smoke.md
+  --no-profile  no perf profiles (otherwise the start-up profile in the footprint step and llm-proxy's and the bare
+            forwarder's CPU by component in the headline step, in every mode; perf missing only skips them)
   --render  measure nothing: rewrite the docs from the last run's artifacts/bench/results.json
 """
 import argparse
@@ -103,7 +105,8 @@ def parse_args():
     p.add_argument("--footprint-requests", type=int, default=20_000, help="requests before the idle RSS (every target)")
     p.add_argument("--no-pin", action="store_true")
     p.add_argument("--no-micro", action="store_true")
-    p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--no-profile", action="store_true",
+                   help="no perf profiles (start-up in the footprint step; llm-proxy and the bare forwarder in the headline)")
     p.add_argument("--only", default="", help="comma list of: " + ",".join(n for n, _ in STEPS) + " (or nonstreaming, streaming)")
     p.add_argument("--update", action="store_true",
                    help="with --only: keep the other steps' results of the last run (artifacts/bench/results.json)")
@@ -125,13 +128,13 @@ def parse_args():
         only = only or {"headline"}
         args.rounds = args.rounds if "--rounds" in sys.argv else 5
         args.duration = args.duration if "--duration" in sys.argv else 5
-        args.out, args.no_profile = str(ART / "BENCHMARKS.quick.md"), True
+        args.out = str(ART / "BENCHMARKS.quick.md")
     if args.smoke:
         args.duration, args.rounds, args.latency_streams, args.streams = 1, 1, 20, [50, 100]
         args.settle_seconds, args.event_window, args.growth_connections, args.growth_duration = 1, 2, [1, 16], 1
         args.leak_requests, args.leak_slice, args.cold_starts, args.footprint_requests = 5000, 1, 3, 2000
         args.door_events = [5, 25]
-        args.no_micro, args.no_profile, args.out = True, True, str(ART / "BENCHMARKS.smoke.md")
+        args.no_micro, args.out = True, str(ART / "BENCHMARKS.smoke.md")
     if args.no_micro:
         only = only or {n for n, _ in STEPS}
         only.discard("micro")

@@ -1,11 +1,14 @@
 """The budget step: every budget of the footprint and overhead goals, marked met or missed from this run's figures
 (never from a timed test). A budget whose figure this run did not measure is listed as "not measured"."""
+from .evidence import CPU, IDLE, SIZE, STARTUP, STREAM
 from .stats import diff, fmt, headline_label, hold_proxy_label, leak_verdict, metric, ratio, stream_diff, stream_label
 
 
-def row(name, budget, value, limit, text, lower_is_better=True):
+def row(name, budget, value, limit, text, lower_is_better=True, evidence=None):
+    """One budget; evidence names the section of docs/BENCHMARKS.md (bench/benchlib/evidence.py) that shows where its
+    cost is, linked beside it when it is missed."""
     met = None if value is None else (value <= limit if lower_is_better else value >= limit)
-    return {"name": name, "budget": budget, "measured": text, "met": met}
+    return {"name": name, "budget": budget, "measured": text, "met": met, "evidence": evidence}
 
 
 def evaluate(results):
@@ -18,28 +21,29 @@ def evaluate(results):
             r = ratio(ns, pl, floor, "saturated", "cpu_us_per_req") if floor in ns["scenarios"] else None
             rows.append(row(f"CPU per request ({pl}, non-streaming) vs {floor}", f"≤ {limit:.1f}×", r, limit,
                             fmt(r, 2, "×") + f" ({fmt(metric(ns, pl, 'saturated', 'cpu_us_per_req'))} µs vs "
-                            f"{fmt(metric(ns, floor, 'saturated', 'cpu_us_per_req'))} µs)"))
+                            f"{fmt(metric(ns, floor, 'saturated', 'cpu_us_per_req'))} µs)", evidence=CPU))
     hold = results.get("streaming", {}).get("hold", {})
     top = max((int(n) for n in hold), default=None)
     if top is not None:
         hl = hold_proxy_label(hold[str(top)])
         v = hold[str(top)].get(hl, {}).get("kb_per_stream") if hl else None
-        rows.append(row(f"RSS per open stream at {top:,} streams ({hl})", "≤ 20 KB", v, 20, fmt(v, 1, " KB")))
+        rows.append(row(f"RSS per open stream at {top:,} streams ({hl})", "≤ 20 KB", v, 20, fmt(v, 1, " KB"),
+                        evidence=STREAM))
     fp = results.get("footprint")
     if fp:
         size = fp["binary_bytes"] / 1e6
         rows.append(row("Binary size (`artifacts/llm-proxy`, docs pages included)", "≤ 15 MB", size, 15,
-                        f"{size:.1f} MB ({fp['binary_bytes']:,} bytes)"))
+                        f"{size:.1f} MB ({fp['binary_bytes']:,} bytes)", evidence=SIZE))
         cs = fp.get("cold_start", {})
         n = len(cs.get("ms", []))
         rows.append(row(f"Cold start to first /healthz 200 (median of {n})", "≤ 50 ms", cs.get("median_ms"), 50,
-                        fmt(cs.get("median_ms"), 1, " ms")))
+                        fmt(cs.get("median_ms"), 1, " ms"), evidence=STARTUP))
         rows.append(row("CPU to ready (on-CPU time of its threads up to that answer, median)", "≤ 30 ms",
-                        cs.get("cpu_median_ms"), 30, fmt(cs.get("cpu_median_ms"), 1, " ms")))
+                        cs.get("cpu_median_ms"), 30, fmt(cs.get("cpu_median_ms"), 1, " ms"), evidence=STARTUP))
         a, b = fp.get("idle_rss_after_start_mb"), fp.get("idle_rss_after_requests_mb")
-        rows.append(row("Idle RSS after start", "≤ 20 MB", a, 20, fmt(a, 1, " MB")))
+        rows.append(row("Idle RSS after start", "≤ 20 MB", a, 20, fmt(a, 1, " MB"), evidence=IDLE))
         rows.append(row(f"Idle RSS after {fp.get('requests', 0):,} requests ({fp.get('requests_path')})", "≤ 30 MB",
-                        b, 30, fmt(b, 1, " MB")))
+                        b, 30, fmt(b, 1, " MB"), evidence=IDLE))
     if pl:
         added = diff(ns, pl, "direct", "paced", "p99_ms") if "direct" in ns["scenarios"] else None
         if added is not None:
@@ -51,7 +55,7 @@ def evaluate(results):
     if "1000" in hold:
         hl = hold_proxy_label(hold["1000"])
         v = hold["1000"].get(hl, {}).get("rss_mb") if hl else None
-        rows.append(row(f"RSS with 1,000 open streams ({hl})", "≤ 80 MB", v, 80, fmt(v, 1, " MB")))
+        rows.append(row(f"RSS with 1,000 open streams ({hl})", "≤ 80 MB", v, 80, fmt(v, 1, " MB"), evidence=STREAM))
     sl = stream_label(st)
     if sl:
         d = stream_diff(st, sl, "ttfe_ms", "p99")

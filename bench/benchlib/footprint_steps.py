@@ -1,14 +1,17 @@
-"""Footprint steps, measured as a user runs the binary (servers on every CPU): binary size, cold start and CPU to
-ready, idle RSS after start and after the same request count for every target and variant; GC settings as variants
-of the same binary; and the leak check (RSS and fds over a long run)."""
+"""Footprint steps, measured as a user runs the binary (servers on every CPU): binary size (and what it is made of),
+cold start and CPU to ready (and a perf profile of start-up), idle RSS after start and after the same request count
+for every target and variant; GC settings as variants of the same binary; and the leak check (RSS and fds over a
+long run)."""
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import time
 from pathlib import Path
 
-from . import load, proc, servers
+from . import components, load, proc, profiles, servers
 from .servers import Fleet, probe_route
 
 # Variants of the shipped binary for the GC step: (name, environment). The binary ships the server GC (the Web SDK's
@@ -46,20 +49,27 @@ def cold_start(binary_cmd, env, path="/healthz"):
     t0 = time.perf_counter()
     p = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = None
-    while time.perf_counter() - t0 < 10:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    wall = (time.perf_counter() - t0) * 1000
-                    on = proc.oncpu_seconds(p.pid)
-                    out = (wall, proc.cpu_seconds(p.pid) * 1000, None if on is None else on * 1000)
-                    break
-        except OSError:
-            time.sleep(0.001)
+    if first_200(port, path, t0 + 10):
+        wall = (time.perf_counter() - t0) * 1000
+        on = proc.oncpu_seconds(p.pid)
+        out = (wall, proc.cpu_seconds(p.pid) * 1000, None if on is None else on * 1000)
     p.terminate()
     p.wait(timeout=15)
     return out
+
+
+def first_200(port, path, deadline):
+    """Polls GET path until it answers 200 (True) or perf_counter() passes deadline (False). The Host header names
+    the address itself: llm-proxy answers 400 to a host name outside its allow-list (DNS rebinding guard)."""
+    while time.perf_counter() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return True
+        except OSError:
+            time.sleep(0.001)
+    return False
 
 
 def cold_start_summary(walls, oncpu, ticks, count):
@@ -87,10 +97,11 @@ def interleaved_cold_starts(targets, count):
 def idle_rss(pin, srv, path, body, requests, settle_s=1.0):
     """RSS 1 s after start, then exactly `requests` requests (16 connections), RSS again 2 s after the last one."""
     time.sleep(settle_s)
-    out = {"idle_rss_after_start_mb": proc.rss_bytes(srv.pid) / 2**20}
+    out = {"idle_rss_after_start_mb": proc.rss_bytes(srv.pid) / 2**20, "memory_after_start": proc.memory_kb(srv.pid)}
     run = load.measured_wrk(pin, srv, path, body, 600, max_requests=requests)
     time.sleep(2.0)
-    out.update(idle_rss_after_requests_mb=proc.rss_bytes(srv.pid) / 2**20, requests=run["requests"],
+    out.update(idle_rss_after_requests_mb=proc.rss_bytes(srv.pid) / 2**20, memory_after_requests=proc.memory_kb(srv.pid),
+               requests=run["requests"],
                requests_path=path, peak_rss_mb=run["rss_mb"], cpu_us_per_req=run["cpu_us_per_req"], rps=run["rps"])
     return out
 
@@ -130,12 +141,99 @@ def footprint(args, pin, logdir, results, log):
         bare = fleet.add(servers.start_bare(args, unpinned, logdir, fake.port, name="bare-footprint"))
         out["bare"] = idle_rss(pin, bare, "/v1/chat/completions", body, args.footprint_requests)
     out["others"] = others
+    out["sizes"] = {"llm-proxy": size_breakdown(proxy_bin), "bare forwarder": size_breakdown(bare_bin)}
+    if args.profile:
+        out["startup_profile"] = startup_profile(args, logdir, log)
     results["footprint"] = out
     for label, x in [("llm-proxy", out)] + [(f"[{o['name']}]", o) for o in others]:
         cs = x["cold_start"]
         log(f"footprint {label}: {x['binary_bytes'] / 1e6:.2f} MB, cold start median {cs['median_ms'] or 0:.1f} ms "
             f"(CPU {cs['cpu_median_ms'] or 0:.1f} ms), idle RSS {x['idle_rss_after_start_mb']:.1f} -> "
             f"{x['idle_rss_after_requests_mb']:.1f} MB after {x['requests']:,} requests")
+
+
+def size_breakdown(binary):
+    """What the binary is made of: code bytes by assembly (or part of the native runtime) from `nm --size-sort -S` of
+    its .dbg (every function symbol carries its size; data symbols carry none, so data is seen by section only), and
+    the sections of the binary itself (`size -A`)."""
+    out = {"binary_bytes": binary.stat().st_size}
+    if shutil.which("size") is None:
+        out["sections_error"] = "size not installed (binutils)"
+    else:
+        rows = subprocess.run(["size", "-A", str(binary)], capture_output=True, text=True).stdout.splitlines()
+        out["sections"] = [[f[0], int(f[1])] for f in (ln.split() for ln in rows)
+                           if len(f) == 3 and f[1].isdigit() and int(f[1]) > 0]
+    dbg = profiles.symbols_of(binary)
+    if shutil.which("nm") is None:
+        out["code_error"] = "nm not installed (binutils)"
+    elif not dbg.exists():
+        out["code_error"] = f"no symbols at {dbg}"
+    else:
+        code = {}
+        nm = subprocess.run(["nm", "-C", "--size-sort", "-S", str(dbg)], capture_output=True, text=True).stdout
+        for ln in nm.splitlines():
+            parts = ln.split(" ", 3)
+            if len(parts) == 4 and parts[2] in "tTwW":
+                group = components.size_group(parts[3])
+                code[group] = code.get(group, 0) + int(parts[1], 16)
+        out["code"] = code
+    return out
+
+
+STARTUP_STARTS = 4
+STARTUP_FREQ = 20000
+# Frames whose inclusive share of start-up is reported: the costs found by hand before this step existed.
+STARTUP_FRAMES = {
+    "dependency injection: open generics (`CallSiteFactory.TryCreateOpenGeneric`)": r"CallSiteFactory__TryCreateOpenGeneric",
+    "dependency injection, all (`CallSiteFactory`, `ServiceProvider`)": r"DependencyInjection_ServiceLookup_|ServiceProvider__",
+    "AOT type loader (`TypeLoaderEnvironment`: generic types built at run time)": r"TypeLoaderEnvironment",
+    "data rehydration (`StartupCodeHelpers.RehydrateData`)": r"RehydrateData",
+    "configuration and options binding": r"Extensions_Configuration_|Extensions_Options_",
+    "Kestrel start (bind, listen)": r"Server_Kestrel_Core_KestrelServerImpl__StartAsync|KestrelServerImpl__StartAsync|AddressBinder",
+    "GC (collections and allocation slow paths)": r"^(?:WKS|SVR)::|^GCHeap::",
+    "kernel: page faults": r"page_fault|handle_mm_fault",
+    "kernel: exec and mapping the binary (execve, mmap)": r"execve|do_mmap|load_elf_binary",
+}
+
+
+def startup_profile(args, logdir, log):
+    """`perf record -F 20000 -g` of a few cold starts of the binary, each from its exec to the first /healthz 200
+    (then killed, so shutdown is not in it): the top symbols by self time and the share under the frames above."""
+    why = profiles.missing()
+    if why:
+        return {"error": why}
+    binary = Path(args.proxy_binary)
+    profiles.add_symbols(profiles.symbols_of(binary))
+    smp, failed = [], 0
+    for i in range(STARTUP_STARTS):
+        port = servers.free_port()
+        env = dict(os.environ, **{k: v.replace("{port}", str(port)) for k, v in PROXY_START_ENV.items()})
+        data = logdir / f"perf-startup-{i + 1}.data"
+        rec = profiles.run_under([str(binary)], env, data, STARTUP_FREQ)
+        pid = profiles.workload_pid(rec)
+        ready = pid is not None and first_200(port, "/healthz", time.perf_counter() + 20)
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            rec.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            rec.kill()
+            rec.wait()
+        if not ready or not data.exists():
+            failed += 1
+            continue
+        smp += profiles.samples(data)
+    if not smp:
+        return {"error": f"no samples ({failed} of {STARTUP_STARTS} starts failed)"}
+    out = {"starts": STARTUP_STARTS - failed, "freq": STARTUP_FREQ, "samples": len(smp),
+           "top": profiles.top_symbols(smp, 15), "under": profiles.share_under(smp, STARTUP_FRAMES),
+           "components": profiles.by_component(smp)}
+    log(f"start-up profile: {len(smp)} samples over {out['starts']} starts; " + ", ".join(
+        f"{k.split(' (')[0]} {v:.0f} %" for k, v in list(out["under"].items())[:4]))
+    return out
 
 
 def gc_settings(args, pin, logdir, results, log):

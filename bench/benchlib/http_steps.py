@@ -1,11 +1,9 @@
 """Request/response steps: the headline comparison (CPU per request against nginx and the bare forwarder, same run),
-cost growth with connections, and a perf profile of the proxy under load."""
-import shutil
-import signal
+cost growth with connections, and perf profiles of the proxy and of the bare forwarder under the same load."""
 import subprocess
-import time
+from pathlib import Path
 
-from . import load, servers
+from . import load, profiles, servers
 from .servers import Fleet, probe_route
 
 PROXY_ROUTES = [("llm-proxy /v1", "/v1/chat/completions", "chat"),
@@ -71,7 +69,9 @@ def headline(args, pin, logdir, results, log):
         results["non_streaming"] = {"rounds": rounds, "scenarios": [s[0] for s in scenarios],
                                     "modes": [m[0] for m in modes]}
         if args.profile and first:
-            results["profile"] = profile(args, pin, first[1], first[2], bodies[first[3]], logdir)
+            results["profile"] = profile(args, pin, [(first[0], first[1], first[2], bodies[first[3]]),
+                                                     ("bare forwarder", bare, "/v1/chat/completions", bodies["chat"])],
+                                         logdir)
 
 
 def streaming_twin(path, body):
@@ -96,26 +96,54 @@ def growth(args, pin, logdir, results, log):
     results["growth"] = out
 
 
-def profile(args, pin, proxy, path, body, logdir):
-    """perf samples of the proxy under saturating load; symbols from artifacts/symbols (the stripped binary's .dbg)."""
-    if shutil.which("perf") is None:
-        return {"error": "perf not installed"}
-    data = logdir / "perf.data"
-    dbg = args.artifacts / "symbols" / "llm-proxy.dbg"
-    if dbg.exists():
-        subprocess.run(["perf", "buildid-cache", "-a", str(dbg)], capture_output=True)
-    rec = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(proxy.pid), "-o", str(data)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(0.5)
-    load.wrk(pin, proxy.port, path, body, args.duration)
-    rec.send_signal(signal.SIGINT)
-    _, err = rec.communicate(timeout=60)
-    if rec.returncode not in (0, None) and not data.exists():
-        return {"error": err.decode(errors="replace")[-300:]}
+# 499 Hz costs the target little (2,999 Hz cost a third of its requests/s); 10 s at least give about a thousand samples
+# per target on one shared core.
+HEADLINE_FREQ = 499
+PROFILE_MIN_SECONDS = 10
+# Inclusive shares beside the self-time components: everything called from these frames (so llm-proxy's own code
+# with the JSON, header and pipe work it asks for), as % of samples.
+HEADLINE_FRAMES = {
+    "under the target's own code (llm-proxy's `LlmProxy.*`; the bare forwarder's `Forwarder`)": r"^(?:llm_proxy|bare_forwarder)_",
+    "under Kestrel's request loop (`HttpProtocol.ProcessRequests`)": r"HttpProtocol__ProcessRequests",
+    "under `SocketsHttpHandler` (`HttpConnection.SendAsync`)": r"System_Net_Http_HttpConnection__SendAsync",
+    "under the GC (`WKS::`/`SVR::` collections)": r"^(?:WKS|SVR)::",
+}
+
+
+def profile(args, pin, targets, logdir):
+    """perf samples of each (label, server, path, body) under the same saturating load, one after the other; symbols
+    from the .dbg beside each binary. The first (llm-proxy) keeps `perf report`'s own top lines as before; each gets
+    its CPU by component (self time of the leaf frame) and the inclusive shares above."""
+    why = profiles.missing()
+    if why:
+        return {"error": why}
+    profiles.add_symbols(profiles.symbols_of(Path(args.proxy_binary)), profiles.symbols_of(Path(args.bare_binary)))
+    seconds = max(args.duration, PROFILE_MIN_SECONDS)
+    out = {"freq": HEADLINE_FREQ, "seconds": seconds, "targets": {}}
+    for i, (label, srv, path, body) in enumerate(targets):
+        data = logdir / f"perf-{'proxy' if i == 0 else 'bare'}.data"
+        rec = profiles.attach(srv.pid, data, HEADLINE_FREQ)
+        load.wrk(pin, srv.port, path, body, seconds)
+        err = profiles.detach(rec, data)
+        if err:
+            out["targets"][label] = {"error": err}
+            continue
+        smp = profiles.samples(data)
+        out["targets"][label] = {"path": path, "samples": len(smp), "components": profiles.by_component(smp),
+                                 "under": profiles.share_under(smp, HEADLINE_FRAMES),
+                                 "kernel": profiles.kernel_entries(smp),
+                                 "top": profiles.top_symbols(smp, 12)}
+        if i == 0:
+            out.update(path=path, **report_lines(data))
+    return out
+
+
+def report_lines(data):
+    """`perf report`'s own view of one recording: top symbols (>= 1 %) and shares by shared object."""
     rep = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--stdio", "--sort", "dso,sym",
                           "--percent-limit", "1", "-g", "none"], capture_output=True, text=True)
     lines = [ln for ln in rep.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
     dsos = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--stdio", "--sort", "dso",
                            "-g", "none"], capture_output=True, text=True)
     dso_lines = [ln for ln in dsos.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
-    return {"path": path, "top": lines[:25], "by_dso": dso_lines[:10]}
+    return {"top": lines[:25], "by_dso": dso_lines[:10]}

@@ -84,8 +84,9 @@ def stream_latency(pin, port, path, body, streams, concurrency=10):
 
 def hold_streams(pin, srv, path, body, n, measured, settle_s, window_s, ready_timeout):
     """Opens n streams through srv (one event a second each) and measures the process `measured`: RSS idle and with
-    every stream open (KB per stream from the difference), open fds, and its CPU per relayed event over window_s."""
-    res = {"rss_idle_mb": proc.rss_bytes(measured.pid) / 2**20}
+    every stream open (KB per stream from the difference; the same split into anonymous, file-backed and GC heap
+    from /proc/<pid>/smaps), open fds, and its CPU per relayed event over window_s."""
+    res = {"rss_idle_mb": proc.rss_bytes(measured.pid) / 2**20, "memory_idle": proc.memory_kb(measured.pid)}
     cmd = pin.client + [sys.executable, str(SCRIPTS / "stream_probe.py"), "hold", "--port", str(srv.port),
                         "--path", path, "--body", str(body), "--concurrency", str(n),
                         "--hold-seconds", str(ready_timeout + settle_s + window_s + 60),
@@ -97,6 +98,7 @@ def hold_streams(pin, srv, path, body, n, measured, settle_s, window_s, ready_ti
             res.update(open=int(ready[1]), failed=int(ready[2]))
             time.sleep(settle_s)
             res["rss_mb"] = proc.rss_bytes(measured.pid) / 2**20
+            res["memory_open"] = proc.memory_kb(measured.pid)  # anonymous vs file-backed, the GC's share
             res["fds"] = proc.open_fds(measured.pid)
             res["kb_per_stream"] = (res["rss_mb"] - res["rss_idle_mb"]) * 1024 / max(res["open"], 1)
             events0 = events(p)

@@ -1,7 +1,7 @@
 """docs/BENCHMARKS.md from one run's results (bench/NOTES.md, hand-written, is appended as the reading)."""
 from pathlib import Path
 
-from . import budgets
+from . import budgets, evidence
 from .stats import fmt, med, metric, ratio, diff, stream_diff
 
 NOTES = Path(__file__).resolve().parent.parent / "NOTES.md"
@@ -32,7 +32,10 @@ def header(results, charts):
     out += ["## Budgets", "",
             "Marked by the budget step of this run (bench/benchlib/budgets.py) from the figures below.", "",
             "| budget | limit | measured | |", "|---|---|---|---|"]
-    out += [f"| {r['name']} | {r['budget']} | {r['measured']} | {budgets.verdict(r['met'])} |" for r in rows]
+    have = evidence.available(results)
+    out += [f"| {r['name']} | {r['budget']} | {r['measured']} | {budgets.verdict(r['met'])}"
+            + (f" — where: [{r['evidence']}](#{evidence.anchor(r['evidence'])})"
+               if r["met"] is False and have.get(r.get("evidence")) else "") + " |" for r in rows]
     if results.get("failures"):
         out += ["", "Steps that failed in this run: " + "; ".join(f"{k}: {v}" for k, v in results["failures"].items())]
     out += [""] + [f"![{alt}]({name})" for alt, name in charts] + [""]
@@ -301,7 +304,7 @@ def profile(results):
     if not prof:
         return []
     out = ["## Profile of the proxy under saturating load", "",
-           f"`perf record -F 499 -g -p <proxy>` during a {results['args'].get('duration')} s saturated run of "
+           f"`perf record -F 499 -g -p <proxy>` during a {prof.get('seconds') or results['args'].get('duration')} s saturated run of "
            f"`{prof.get('path')}`; `perf report --no-children --sort dso,sym` (≥ 1 %):", "", "```"]
     out += prof.get("top", []) or [prof.get("error", "no samples")]
     return out + ["```", "", "By shared object:", "", "```"] + prof.get("by_dso", []) + ["```", ""]
@@ -309,7 +312,8 @@ def profile(results):
 
 def render(results, charts, with_notes=True):
     out = header(results, charts)
-    for section in (headline, growth, streaming, doors, footprint, gc, leak, limits, micro, profile):
+    for section in (headline, evidence.cpu, growth, streaming, evidence.per_stream, doors, footprint, evidence.idle_memory,
+                    evidence.sizes, evidence.startup, gc, leak, limits, micro, profile):
         out += section(results)
     if with_notes and NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]

@@ -86,3 +86,57 @@ def raise_limits(streams, log):
     if hard < 2 * streams + 1024:
         log(f"open-file limit {hard} is too low for {streams} streams through a proxy (2 per stream)")
     return {"nofile": hard, "ephemeral_ports": f"{lo}-{hi}"}
+
+
+# The GC's regions live in one reserved address range of max(256 GiB, 2 × physical memory) (the .NET GC's default
+# region range); its resident pages are the managed heap plus the GC's bookkeeping for it, whatever the GC flavour.
+GC_RANGE_MIN = 256 * 2**30
+
+
+def memory_kb(pid):
+    """Resident memory of the tree by kind, in KB: rss, anon (heaps, stacks, the GC's regions: what a stream can add),
+    file (pages of the binary and libraries: Rss − Anonymous of /proc/<pid>/smaps_rollup, shared memory being nil
+    here) and gc (resident pages in the GC's region range of a .NET process, None for others)."""
+    out = {"rss_kb": 0, "anon_kb": 0, "file_kb": 0, "gc_kb": None}
+    for p in tree(pid):
+        try:
+            fields = dict(ln.split(":", 1) for ln in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()[1:])
+        except OSError:
+            continue
+        rss, anon = int(fields["Rss"].split()[0]), int(fields["Anonymous"].split()[0])
+        out["rss_kb"] += rss
+        out["anon_kb"] += anon
+        out["file_kb"] += rss - anon
+        gc = gc_resident_kb(p)
+        if gc is not None:
+            out["gc_kb"] = (out["gc_kb"] or 0) + gc
+    return out
+
+
+def gc_resident_kb(pid):
+    """Resident KB inside the GC's reserved region range: the mappings in the range ending where the largest mapping
+    (the still-unused part of that reservation) ends. None when the process has no such reservation (not .NET)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return None
+    maps, current = [], None
+    for ln in text.splitlines():
+        head = ln.split(None, 1)[0]
+        if "-" in head and ":" not in head:
+            lo, hi = (int(x, 16) for x in head.split("-"))
+            current = [lo, hi, 0]
+            maps.append(current)
+        elif head == "Rss:" and current is not None:
+            current[2] = int(ln.split()[1])
+    if not maps:
+        return None
+    biggest = max(maps, key=lambda m: m[1] - m[0])
+    if biggest[1] - biggest[0] < GC_RANGE_MIN // 2:
+        return None
+    try:
+        phys = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        phys = 0
+    start = biggest[1] - max(GC_RANGE_MIN, 2 * phys)
+    return sum(rss for lo, hi, rss in maps if lo >= start and hi <= biggest[1])
