@@ -72,6 +72,8 @@ PY
 # did not start, a fixture that threw), an assertion's without the type.
 assertion_failures() { [ -z "$1" ] || echo "$1" | grep -Pv '\t[A-Za-z0-9_.+`]+ : ' || true; }
 
+print_failed() { local line; while IFS= read -r line; do echo "    failed: $line"; done <<<"$1"; }
+
 summary=()
 failures=0
 # First the real binary (artifacts/llm-proxy, published when stale): the guarding tests must pass there, or a mutant
@@ -87,7 +89,7 @@ ran="$(cat "$work/real.ran")"
 if [ -z "$failed" ] && [ "$ran" != "ran 0" ]; then
   summary+=("real build: passed (${ran#ran } test cases, $((SECONDS - t0)) s)")
 else
-  echo "$failed" | sed 's/^/    failed: /'
+  print_failed "$failed"
   summary+=("real build: FAILED (${ran#ran } test cases)")
   failures=$((failures + 1))
 fi
@@ -112,7 +114,7 @@ for name in "${names[@]}"; do
   failed="$(run_tests "$dir/artifacts/llm-proxy" "$work/$name.results" "$(filter_of "${tests[@]}")" 2>"$work/$name.ran")"
   ran="$(cat "$work/$name.ran")"
   if [ -n "$failed" ]; then
-    echo "$failed" | sed 's/^/    failed: /'
+    print_failed "$failed"
   fi
   if [ "$ran" = "ran 0" ]; then
     tail -n 20 "$work/$name.results.log" >&2
