@@ -8,6 +8,9 @@
 #   bench    benchmarks (bench/run.py): llm-proxy beside nginx proxy_pass and a bare forwarder, streaming, leak check,
 #            footprint, micro-benchmarks; rewrites docs/BENCHMARKS.md. `./build.sh bench --help` lists its options.
 #   image-smoke  run the binary in a distroless base-debian13 root file system (no Docker engine needed; root).
+#   mutants  [NAME...] show that tests can fail: each tests/mutants/*.patch is a deliberately broken proxy, published (AOT)
+#            in a temp copy; the E2E tests its header names must fail against it and pass against artifacts/llm-proxy.
+#            One line per mutant: "killed by <test>" or "SURVIVED". Slow (one AOT publish per mutant): not part of `test`.
 #   openapi  regenerate src/LlmProxy/Operations/Docs/openapi.json from the routes (after a route or its metadata
 #            changed; the unit tests fail while the committed document is stale). Review the diff and commit it.
 # The steps live in scripts/ (one concern per script; scripts/lib.sh has the shared helpers). build.ps1 offers the
@@ -28,6 +31,7 @@ case "$verb" in
   image-smoke) publish --if-stale && exec "$SCRIPTS/image-smoke.sh" ;;
   run) publish --if-stale && exec "$ARTIFACTS/llm-proxy" "$@" ;;
   bench) exec "$SCRIPTS/bench.sh" "$@" ;;
+  mutants) exec "$ROOT/tests/mutants/run.sh" "$@" ;;
   openapi)
     ensure_dotnet
     LLMPROXY_UPDATE_OPENAPI=1 exec dotnet test tests/LlmProxy.Tests/LlmProxy.Tests.csproj -c Release -nologo \
@@ -40,7 +44,7 @@ case "$verb" in
     exec dotnet watch --project src/LlmProxy/LlmProxy.csproj run -- "${envfile[@]}" "$@"
     ;;
   *)
-    echo "usage: ./build.sh {test|publish|run|dev|bench|image-smoke|openapi} [args]" >&2
+    echo "usage: ./build.sh {test|publish|run|dev|bench|mutants|image-smoke|openapi} [args]" >&2
     exit 64
     ;;
 esac

@@ -46,9 +46,26 @@ internal sealed class AnthropicMessagesHandler(JsonBodyGate bodies, ModelRouter 
         var reply = new AnthropicReplyOptions(AnthropicIds.ForMessage(context.TraceIdentifier), request.Model,
             request.ThinkingRequested, request.EstimateInputTokens());
 
+        // The OpenAI body is a second buffer about the body's size, held beside it until the upstream call is over: it
+        // counts in the budget of bodies in flight like the body (docs/security.md, Memory). Room first, then the buffer.
+        var estimate = body.Length + 512;
+        var (reserved, room) = await bodies.ReserveCopyAsync(context, body, estimate);
+        if (!reserved)
+        {
+            return;
+        }
+        using var copyRoom = room;
+        using var upstreamBody = new ArrayPoolBufferWriter<byte>(estimate);
+        RequestOutcome.Of(context).Provider = route.Name;
+        request.WriteOpenAiBody(upstreamBody, upstreamModel: route.Model);
+        // Tool schemas and images can make the copy larger than the estimate: the rest of its room, before it is sent.
+        if (!(await bodies.GrowRoomAsync(context, copyRoom, upstreamBody.WrittenCount)).Reserved)
+        {
+            return;
+        }
+
         // llm_streams_in_flight counts a streamed answer for as long as the handler relays it.
         using var scope = request.Stream ? metrics.TrackStream() : default;
-        using var upstreamBody = new ArrayPoolBufferWriter<byte>(body.Length + 512);
         using var call = await SendAsync(context, route, request, upstreamBody);
         var failure = call.Failure ?? (request.Stream ? await StreamAsync(call, reply) : await AnswerAsync(call, reply));
         if (failure is { ShouldAnswer: true })
@@ -58,13 +75,11 @@ internal sealed class AnthropicMessagesHandler(JsonBodyGate bodies, ModelRouter 
     }
 
     /// <summary>
-    /// The one place the door routes and sends: the model → a route (docs/upstreams.md, Routing), the request → its
-    /// OpenAI body with the model the route sends (the target of a MODEL_ALIASES alias) → the upstream call.
+    /// The one place the door sends: the OpenAI body written for the route (docs/upstreams.md, Routing), with the model
+    /// the route sends (the target of a MODEL_ALIASES alias) → the upstream call.
     /// </summary>
     private static async Task<UpstreamCall> SendAsync(HttpContext context, RoutedUpstream upstream, AnthropicRequest request, ArrayPoolBufferWriter<byte> buffer)
     {
-        RequestOutcome.Of(context).Provider = upstream.Name;
-        request.WriteOpenAiBody(buffer, upstreamModel: upstream.Model);
         // A streamed request asks for the usage chunk (stream_options.include_usage): it feeds the final message_delta.
         return await upstream.SendAsync(new UpstreamRequest(UpstreamEndpoint.ChatCompletions, upstream.Model, request.Stream,
             IncludeUsage: request.Stream, buffer.WrittenMemory), context);

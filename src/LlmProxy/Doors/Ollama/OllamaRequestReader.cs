@@ -25,7 +25,15 @@ internal sealed class OllamaRequestReader(JsonBodyGate bodies, ModelRouter route
         {
             return null;
         }
-        var output = new ArrayPoolBufferWriter<byte>(body.Length + 256);
+        // The OpenAI body is a second buffer about the body's size, built beside it and held until the upstream call is
+        // over: it counts in the budget of bodies in flight like the body (docs/security.md, Memory). Room first.
+        var estimate = body.Length + 256;
+        var (reserved, room) = await bodies.ReserveCopyAsync(context, body, estimate);
+        if (!reserved)
+        {
+            return null;
+        }
+        var output = new ArrayPoolBufferWriter<byte>(estimate);
         // Routing happens while the translator writes the model, so the name sent upstream is the routed one.
         OllamaTarget? target = null;
         var request = translate(body.Span, output, model =>
@@ -35,7 +43,7 @@ internal sealed class OllamaRequestReader(JsonBodyGate bodies, ModelRouter route
         });
         if (request.Kind == OllamaRequestKind.Invalid)
         {
-            output.Dispose();
+            Release(output, room);
             await OllamaErrors.Dialect.WriteAsync(context, new(StatusCodes.Status400BadRequest, request.Problem));
             return null;
         }
@@ -45,16 +53,32 @@ internal sealed class OllamaRequestReader(JsonBodyGate bodies, ModelRouter route
         // A key limited to some models (docs/replicas.md, Per-key settings) is refused others here, for every /api route.
         if (ModelAccess.Refusal(context, model, resolved.UpstreamModel) is { } refusal)
         {
-            output.Dispose();
+            Release(output, room);
             await OllamaErrors.Dialect.WriteAsync(context, refusal);
             return null;
         }
-        return new OllamaIncoming(request, resolved, output);
+        // Images and tool schemas can make the copy larger than the estimate: the rest of its room (the 503 on failure).
+        var (grown, _) = await bodies.GrowRoomAsync(context, room, output.WrittenCount);
+        if (!grown)
+        {
+            output.Dispose();
+            return null;
+        }
+        return new OllamaIncoming(request, resolved, output, room);
+    }
+
+    private static void Release(ArrayPoolBufferWriter<byte> output, BodyReservation? room)
+    {
+        output.Dispose();
+        room?.Dispose();
     }
 }
 
-/// <summary>A translated request: what it asks for, where it goes, and the OpenAI body (pooled; dispose to return it).</summary>
-internal sealed class OllamaIncoming(OllamaRequest request, OllamaTarget target, ArrayPoolBufferWriter<byte> body) : IDisposable
+/// <summary>
+/// A translated request: what it asks for, where it goes, and the OpenAI body (pooled) with its room in the budget of
+/// bodies in flight; dispose to give both back.
+/// </summary>
+internal sealed class OllamaIncoming(OllamaRequest request, OllamaTarget target, ArrayPoolBufferWriter<byte> body, BodyReservation? room) : IDisposable
 {
     public OllamaRequest Request { get; } = request;
 
@@ -66,5 +90,9 @@ internal sealed class OllamaIncoming(OllamaRequest request, OllamaTarget target,
     /// <summary>The OpenAI body to send upstream (only for <see cref="OllamaRequestKind.Upstream"/>: a load call sends nothing).</summary>
     public ReadOnlyMemory<byte> Body => body.WrittenMemory;
 
-    public void Dispose() => body.Dispose();
+    public void Dispose()
+    {
+        body.Dispose();
+        room?.Dispose();
+    }
 }

@@ -58,22 +58,30 @@ internal sealed class BodyBudget : IDisposable
     /// <summary>The bytes held right now, all bodies together (for tests and diagnostics).</summary>
     public long BytesInUse => _limiter is null ? 0 : (long)(_permitLimit - _limiter.GetStatistics()!.CurrentAvailablePermits) * BytesPerPermit;
 
-    /// <summary>An empty reservation for one body; null when there is no budget.</summary>
-    public BodyReservation? Open(CancellationToken requestAborted) => _limiter is null ? null : new BodyReservation(this, requestAborted);
+    /// <summary>The budget in whole units (<see cref="BytesPerPermit"/>); 0 when there is no budget.</summary>
+    public int PermitLimit => _permitLimit;
 
     /// <summary>
-    /// Takes room for <paramref name="bytes"/> more bytes, waiting up to <see cref="MaxWait"/>: the lease and the bytes it
-    /// grants (whole units, so at least <paramref name="bytes"/>), or a null lease when there was no room in time. One
-    /// body larger than the whole budget takes the whole budget, and is granted what it asked for.
+    /// An empty reservation for one body, or for a door's copy of a body (<paramref name="alongside"/>: the body's own
+    /// reservation, so that the two together never ask for more than the whole budget); null when there is no budget.
     /// </summary>
-    internal async ValueTask<(RateLimitLease? Lease, long Granted)> TakeAsync(long bytes, CancellationToken cancellationToken)
+    public BodyReservation? Open(CancellationToken requestAborted, BodyReservation? alongside = null) =>
+        _limiter is null ? null : new BodyReservation(this, requestAborted, alongside);
+
+    /// <summary>
+    /// Takes room for <paramref name="bytes"/> more bytes, at most <paramref name="maxPermits"/> units, waiting up to
+    /// <see cref="MaxWait"/>: the lease, the bytes it grants (whole units, so at least <paramref name="bytes"/>) and its
+    /// units, or a null lease when there was no room in time. A request that needs more than the whole budget takes the
+    /// whole budget (it then runs alone), and is granted what it asked for.
+    /// </summary>
+    internal async ValueTask<(RateLimitLease? Lease, long Granted, int Permits)> TakeAsync(long bytes, int maxPermits, CancellationToken cancellationToken)
     {
-        var permits = (int)Math.Min((bytes + BytesPerPermit - 1) / BytesPerPermit, _permitLimit);
+        var permits = (int)Math.Min((bytes + BytesPerPermit - 1) / BytesPerPermit, Math.Min(maxPermits, _permitLimit));
         var granted = Math.Max((long)permits * BytesPerPermit, bytes);
         var lease = _limiter!.AttemptAcquire(permits);
         if (lease.IsAcquired)
         {
-            return (lease, granted);
+            return (lease, granted, permits);
         }
         lease.Dispose();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -84,15 +92,15 @@ internal sealed class BodyBudget : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, 0);
+            return (null, 0, 0);
         }
         if (lease.IsAcquired)
         {
-            return (lease, granted);
+            return (lease, granted, permits);
         }
         // The queue itself is full.
         lease.Dispose();
-        return (null, 0);
+        return (null, 0, 0);
     }
 
     public void Dispose() => _limiter?.Dispose();

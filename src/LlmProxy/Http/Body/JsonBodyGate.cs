@@ -98,6 +98,19 @@ internal sealed class JsonBodyGate(ProxySettings settings, ErrorDialects errors,
         }
     }
 
+    /// <summary>
+    /// Room in the budget of bodies in flight for a translated copy of <paramref name="body"/> (the OpenAI body the
+    /// Anthropic and Ollama doors build), taken before the copy is built: <paramref name="estimate"/> bytes, beside the
+    /// body's own room. The copy is held in memory beside the body, and sent upstream, for as long as the request runs:
+    /// it counts like the body. Grow the room with <see cref="GrowRoomAsync"/> once the copy's size is known. No room in
+    /// time: the same 503 as for a body (with <c>Retry-After</c>, in the route's dialect) is written and false returned.
+    /// Otherwise the caller owns the room (null when there is no budget) and disposes it once the copy is gone.
+    /// </summary>
+    public Task<(bool Reserved, BodyReservation? Room)> ReserveCopyAsync(HttpContext context, PooledBody body, long estimate) =>
+        budget.Open(context.RequestAborted, alongside: body.Reservation) is { } room
+            ? GrowRoomAsync(context, room, estimate)
+            : Task.FromResult<(bool, BodyReservation?)>((true, null));
+
     private Task WriteBudgetFullAsync(HttpContext context) =>
         errors.WriteAsync(context, new ProxyError(StatusCodes.Status503ServiceUnavailable,
             $"The proxy holds as many request bodies as MAX_INFLIGHT_BODY_BYTES allows ({budget.CapacityBytes} bytes at once); retry in a moment",

@@ -104,6 +104,9 @@ internal sealed class PooledBody : IDisposable
     /// </summary>
     public BodyReservation? DetachReservation() => Interlocked.Exchange(ref _reservation, null);
 
+    /// <summary>The body's room in the budget (null when there is none, or once detached).</summary>
+    public BodyReservation? Reservation => Volatile.Read(ref _reservation);
+
     /// <summary>
     /// Takes over <paramref name="rented"/> (rented from <see cref="ArrayPool{T}.Shared"/> by the caller) holding
     /// <paramref name="length"/> bytes: a body the proxy made itself, such as an edited request.

@@ -161,6 +161,96 @@ public class BodyBudgetTests
         await WaitUntilAsync(() => budget.BytesInUse == 0);
     }
 
+    /// <summary>The same text as <see cref="ChatOfSize"/>, in the body a translating door takes (about the same size).</summary>
+    private static byte[] TranslatedChatOfSize(string path, int size, bool stream)
+    {
+        var text = new string('a', size);
+        var flag = stream ? "true" : "false";
+        return System.Text.Encoding.UTF8.GetBytes(path == "v1/messages"
+            ? $$"""{"model":"m","max_tokens":16,"stream":{{flag}},"messages":[{"role":"user","content":"{{text}}"}]}"""
+            : $$"""{"model":"m","stream":{{flag}},"messages":[{"role":"user","content":"{{text}}"}]}""");
+    }
+
+    [Theory]
+    [InlineData("v1/messages", 2)]
+    [InlineData("api/chat", 1)]
+    public async Task A_translating_door_holds_room_for_its_openai_copy_until_the_answer_is_over(string path, int copiesHeld)
+    {
+        // While the upstream streams, /v1/messages holds its body (the parsed request points into it) and its OpenAI
+        // copy; /api/chat has given its body back and holds the copy. Both buffers count, not only the client's body.
+        var streaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await FakeUpstream.StartAsync(async context =>
+        {
+            Sse.Start(context);
+            await Sse.WriteEventAsync(context, Sse.Chunk("a"));
+            streaming.TrySetResult();
+            await finish.Task;
+            await Sse.WriteEventAsync(context, "[DONE]");
+        });
+        await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { MaxRequestBytes = 4 * Mib, MaxInflightBodyBytes = 4 * Mib });
+        var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
+
+        using var response = await proxy.Client.SendAsync(Post(path, new ByteArrayContent(TranslatedChatOfSize(path, 600 * 1024, stream: true))), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await streaming.Task;
+        Assert.InRange(budget.BytesInUse, copiesHeld * 600 * 1024, copiesHeld * 610 * 1024);
+        finish.TrySetResult();
+        await response.Content.ReadAsStringAsync();
+        await WaitUntilAsync(() => budget.BytesInUse == 0);
+    }
+
+    [Theory]
+    [InlineData("v1/messages", "{\"type\":\"error\",")]
+    [InlineData("api/chat", "{\"error\":\"The proxy holds")]
+    public async Task A_translated_copy_that_finds_the_budget_full_waits_then_gets_the_doors_503_with_retry_after(string path, string marker)
+    {
+        await using var proxy = await KestrelProxy.StartAsync(Budget(Mib));
+        var holder = new HeldContent(ChatOfSize(600 * 1024), 550 * 1024);
+        var held = proxy.Client.SendAsync(Post("proxy", holder));
+        await holder.FirstPartSent.Task;
+        var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
+        await WaitUntilAsync(() => budget.BytesInUse >= 600 * 1024);
+
+        // 300 KB fits beside the held 600 KB; its translated copy (another 300 KB) does not, until the holder is done.
+        var clock = Stopwatch.StartNew();
+        using var refused = await proxy.Client.SendAsync(Post(path, new ByteArrayContent(TranslatedChatOfSize(path, 300 * 1024, stream: false))));
+        var text = await refused.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.InRange(clock.Elapsed, BodyBudget.MaxWait - TimeSpan.FromMilliseconds(200), BodyBudget.MaxWait + TimeSpan.FromSeconds(5));
+        Assert.Equal("2", refused.Headers.RetryAfter?.ToString());
+        Assert.Contains("MAX_INFLIGHT_BODY_BYTES", text, StringComparison.Ordinal);
+        // The door's own shape: Anthropic's {"type":"error",...}, Ollama's {"error":"<message>"}.
+        Assert.StartsWith(marker, text, StringComparison.Ordinal);
+
+        holder.Release.TrySetResult();
+        using (var first = await held)
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        await WaitUntilAsync(() => budget.BytesInUse == 0);
+        // With the room given back, the same request is served.
+        using var served = await proxy.Client.SendAsync(Post(path, new ByteArrayContent(TranslatedChatOfSize(path, 300 * 1024, stream: false))));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        await WaitUntilAsync(() => budget.BytesInUse == 0);
+    }
+
+    [Theory]
+    [InlineData("v1/messages")]
+    [InlineData("api/chat")]
+    public async Task A_body_whose_copy_can_never_fit_beside_it_takes_the_whole_budget_and_is_served(string path)
+    {
+        // 700 KB and its 700 KB copy are more than the 1 MiB budget: like one body larger than the budget, the request
+        // takes the whole budget (and runs alone) instead of waiting on its own body and being refused.
+        await using var proxy = await KestrelProxy.StartAsync(Budget(Mib));
+        var clock = Stopwatch.StartNew();
+        using var response = await proxy.Client.SendAsync(Post(path, new ByteArrayContent(TranslatedChatOfSize(path, 700 * 1024, stream: false))));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(clock.Elapsed < BodyBudget.MaxWait, $"the request waited {clock.Elapsed}");
+        var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
+        await WaitUntilAsync(() => budget.BytesInUse == 0);
+    }
+
     [Fact]
     public async Task Large_buffers_are_exact_and_never_pooled_small_ones_are()
     {
