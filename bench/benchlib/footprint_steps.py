@@ -49,7 +49,8 @@ def cold_start(binary_cmd, env, path="/healthz"):
     while time.perf_counter() - t0 < 10:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                # The Host a client of this address sends: the proxy refuses other names with 403 (docs/security.md).
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
                     wall = (time.perf_counter() - t0) * 1000
                     on = proc.oncpu_seconds(p.pid)
