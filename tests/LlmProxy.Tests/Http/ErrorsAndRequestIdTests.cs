@@ -99,4 +99,15 @@ public class ErrorsAndRequestIdTests
         Assert.False(RequestIds.IsAcceptable("a\r\nSet-Cookie: x"));
         Assert.Equal(32, RequestIds.New().Length);
     }
+
+    [Fact]
+    public async Task Generated_request_ids_are_32_lower_case_hex_digits_and_never_repeat_across_batches_and_threads()
+    {
+        // 1,000 ids per thread spans several 256-id random batches; four threads draw from their own batches.
+        var perThread = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            Enumerable.Range(0, 1000).Select(_ => RequestIds.New()).ToArray())));
+        var all = perThread.SelectMany(ids => ids).ToArray();
+        Assert.All(all, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Equal(all.Length, all.Distinct(StringComparer.Ordinal).Count());
+    }
 }
