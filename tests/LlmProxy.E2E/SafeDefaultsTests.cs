@@ -64,6 +64,24 @@ public class SafeDefaultsTests(RunningProxyFixture fixture) : IClassFixture<Runn
         }
     }
 
+    [Fact]
+    public async Task An_AllowedHosts_environment_variable_changes_nothing()
+    {
+        // ASP.NET Core's own Host filter reads AllowedHosts from the environment and answered 400 text/html with no
+        // request id: the proxy takes it out (Hosting/FrameworkHostFilter.cs); ALLOWED_HOSTS is the one Host check.
+        await using var proxy = await ProxyProcess.StartAsync(new Dictionary<string, string> { ["AllowedHosts"] = "only.example" });
+        using var response = await proxy.Client.SendAsync(Http.Post("v1/chat/completions", Http.ValidChat));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.Contains("x-request-id"));
+
+        // And a foreign Host still gets the proxy's own refusal, not the framework's.
+        using var foreign = Http.Post("v1/chat/completions", Http.ValidChat);
+        foreign.Headers.Host = "only.example";
+        using var refused = await proxy.Client.SendAsync(foreign);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("host_not_allowed", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"model":"\ud800","messages":[{"role":"user","content":"hi"}]}""", 400)]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"\udc00"}]}""", 200)]

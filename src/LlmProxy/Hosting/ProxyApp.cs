@@ -42,6 +42,8 @@ internal static class ProxyApp
             ContentRootPath = AppContext.BaseDirectory,
         });
 
+        FrameworkHostFilter.Remove(builder.Services);
+
         var startup = new StartupGate();
         ProxyLogging.Configure(builder.Logging, settings, startup);
         builder.WebHost.ConfigureKestrel(kestrel =>
