@@ -136,12 +136,11 @@ public class BodyBudgetTests
         await WaitUntilAsync(() => budget.BytesInUse == 0);
     }
 
-    [Fact]
-    public async Task A_classic_request_keeps_its_room_for_the_upstream_copy_until_the_answer_is_over()
-    {
-        var streaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await FakeUpstream.StartAsync(async context =>
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>An upstream that sends one event, signals <paramref name="streaming"/>, and ends the stream once <paramref name="finish"/> is set.</summary>
+    private static Task<FakeUpstream> HeldStreamUpstreamAsync(TaskCompletionSource streaming, TaskCompletionSource finish) =>
+        FakeUpstream.StartAsync(async context =>
         {
             Sse.Start(context);
             await Sse.WriteEventAsync(context, Sse.Chunk("a"));
@@ -149,6 +148,12 @@ public class BodyBudgetTests
             await finish.Task;
             await Sse.WriteEventAsync(context, "[DONE]");
         });
+
+    [Fact]
+    public async Task A_classic_request_keeps_its_room_for_the_upstream_copy_until_the_answer_is_over()
+    {
+        var (streaming, finish) = (NewSignal(), NewSignal());
+        await using var upstream = await HeldStreamUpstreamAsync(streaming, finish);
         await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { MaxRequestBytes = Mib, MaxInflightBodyBytes = Mib });
         var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
 
@@ -178,16 +183,8 @@ public class BodyBudgetTests
     {
         // While the upstream streams, /v1/messages holds its body (the parsed request points into it) and its OpenAI
         // copy; /api/chat has given its body back and holds the copy. Both buffers count, not only the client's body.
-        var streaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await FakeUpstream.StartAsync(async context =>
-        {
-            Sse.Start(context);
-            await Sse.WriteEventAsync(context, Sse.Chunk("a"));
-            streaming.TrySetResult();
-            await finish.Task;
-            await Sse.WriteEventAsync(context, "[DONE]");
-        });
+        var (streaming, finish) = (NewSignal(), NewSignal());
+        await using var upstream = await HeldStreamUpstreamAsync(streaming, finish);
         await using var proxy = await KestrelProxy.StartAsync(upstream, s => new ProxySettings(s) { MaxRequestBytes = 4 * Mib, MaxInflightBodyBytes = 4 * Mib });
         var budget = proxy.App.Services.GetRequiredService<BodyBudget>();
 
