@@ -93,27 +93,19 @@ public class LoneSurrogateTests
         Assert.Equal("key \uFFFD refused", message);
     }
 
-    [Fact]
-    public async Task A_classic_answer_with_a_split_emoji_is_normalised_with_a_replacement_character()
+    [Theory]
+    // A split emoji (a high surrogate alone) in the content becomes U+FFFD.
+    [InlineData("""{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok \ud83d"},"finish_reason":"stop"}]}""", "ok \uFFFD")]
+    // A lone surrogate in a field name is normalised like any other; the content is untouched.
+    [InlineData("""{"\udc00":1,"choices":[{"index":0,"message":{"role":"assistant","content":"x"}}]}""", "x")]
+    public async Task A_classic_answer_with_a_lone_surrogate_is_normalised_with_a_replacement_character(string answer, string expectedContent)
     {
-        await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200,
-            """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok \ud83d"},"finish_reason":"stop"}]}"""));
+        await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200, answer));
         await using var proxy = await KestrelProxy.StartAsync(upstream);
         using var response = await proxy.Client.SendAsync(Requests.Post("proxy", """{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var content = (await Requests.JsonAsync(response)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
-        Assert.Equal("ok \uFFFD", content);
-    }
-
-    [Fact]
-    public async Task A_classic_answer_with_a_lone_surrogate_in_a_field_name_is_normalised_like_any_other()
-    {
-        await using var upstream = await FakeUpstream.StartAsync(context => UpstreamErrorMappingTests.Answer(context, 200,
-            """{"\udc00":1,"choices":[{"index":0,"message":{"role":"assistant","content":"x"}}]}"""));
-        await using var proxy = await KestrelProxy.StartAsync(upstream);
-        using var response = await proxy.Client.SendAsync(Requests.Post("proxy", """{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("x", (await Requests.JsonAsync(response)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(expectedContent, content);
     }
 
     [Theory]
